@@ -1,0 +1,436 @@
+"""The ``parity.yaml`` schema (pydantic), its loading with file:line errors, and its JSON Schema.
+
+Every error names the file, the line and what is wrong (:class:`parity.errors.ConfigError`).
+``${VAR}`` and ``${VAR:-default}`` in string values are replaced from the process environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from parity.errors import ConfigError
+from parity.model import FINDING_KINDS, Role
+
+DEFAULT_CONFIG = "parity.yaml"
+DEFAULT_STORE = "sqlite:///.parity/parity.db"
+
+# Environment-name tokens that mean the same stage. An environment whose name is in a group gets the
+# whole group as its tokens unless naming.tokens says otherwise.
+DEFAULT_TOKEN_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("dev", "development", "develop"),
+    ("test", "tst", "qa"),
+    ("stg", "stage", "staging", "preprod", "pre-prod"),
+    ("prd", "prod", "production", "live"),
+    ("sandbox", "sbx"),
+    ("uat",),
+    ("perf", "performance", "load"),
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _SourceBase(_Strict):
+    name: str | None = Field(
+        default=None, description="Name of the source inside its environment (defaults to kind + position)."
+    )
+    role: Role | None = Field(
+        default=None,
+        description="'declared' (what code says) or 'live' (what is deployed). Defaults per kind; set 'live' "
+        "for an export of a live system, e.g. `kubectl get -o yaml` output.",
+    )
+
+
+class TerraformStateSource(_SourceBase):
+    """Terraform state v4 files (local paths or globs)."""
+
+    kind: Literal["terraform-state"]
+    path: str | list[str] = Field(description="A state file, a folder searched for *.tfstate, or a glob.")
+
+
+class TerraformPlanSource(_SourceBase):
+    """`terraform show -json` output of a plan (including a refresh-only plan's resource_drift)."""
+
+    kind: Literal["terraform-plan"]
+    path: str | list[str] = Field(description="Plan JSON file(s) or glob(s).")
+
+
+class KubernetesManifestsSource(_SourceBase):
+    """Multi-document YAML manifests: raw, rendered kustomize or helm output."""
+
+    kind: Literal["kubernetes-manifests"]
+    path: str | list[str] = Field(description="A manifest file, a folder (searched recursively) or a glob.")
+    kustomize: bool | Literal["auto"] = Field(
+        default="auto",
+        description="Render a folder holding a kustomization with `kubectl kustomize` ('auto': when kubectl "
+        "is installed).",
+    )
+    namespace: str | None = Field(default=None, description="Namespace for namespaced objects that name none.")
+
+
+class ConfigFilesSource(_SourceBase):
+    """Configuration files (YAML, JSON, .env, .tfvars, .tf/HCL, .ini/.properties) flattened to settings."""
+
+    kind: Literal["config"]
+    path: str | list[str] = Field(description="A file, a folder (searched recursively) or a glob.")
+    exclude: list[str] = Field(default_factory=list, description="Globs of relative paths to skip.")
+
+
+SourceConfig = Annotated[
+    TerraformStateSource | TerraformPlanSource | KubernetesManifestsSource | ConfigFilesSource,
+    Field(discriminator="kind"),
+]
+
+DEFAULT_ROLES: dict[str, Role] = {
+    "terraform-state": "declared",
+    "terraform-plan": "declared",
+    "kubernetes-manifests": "declared",
+    "config": "declared",
+}
+
+
+class Environment(_Strict):
+    sources: list[SourceConfig] = Field(default_factory=list)
+    accounts: list[str] = Field(
+        default_factory=list,
+        description="Cloud account ids that belong to this environment (for cross-environment references).",
+    )
+    hostnames: list[str] = Field(
+        default_factory=list,
+        description="Domain names that belong to this environment, e.g. prod.example.com.",
+    )
+
+    @field_validator("accounts")
+    @classmethod
+    def _accounts_are_ids(cls, v: list[str]) -> list[str]:
+        for a in v:
+            if not re.fullmatch(r"\d{12}", a):
+                raise ValueError(f"account id {a!r} is not 12 digits")
+        return v
+
+
+class Naming(_Strict):
+    tokens: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per environment, the tokens that stand for it in names, hostnames and paths "
+        "(default: its name and the usual aliases, e.g. prod/prd/production).",
+    )
+    pair_tags: list[str] = Field(
+        default_factory=lambda: ["app", "component", "service", "Name"],
+        description="Tags whose value pairs resources across environments, tried in order.",
+    )
+
+
+class Expected(_Strict):
+    """An intended difference between mirrors: suppressed, and listed as expected in the report."""
+
+    reason: str = Field(min_length=1)
+    type: str = Field(default="*", description="Resource type glob.")
+    key: str = Field(default="*", description="Resource key glob.")
+    path: str = Field(default="*", description="Attribute path glob, e.g. spec.replicas or instance_class.")
+    environments: list[str] | None = Field(default=None, description="Only between these environments.")
+
+    def matches(self, type_: str, key: str, path: str, envs: tuple[str, ...]) -> bool:
+        if self.environments is not None and not set(envs) <= set(self.environments):
+            return False
+        return (
+            fnmatch.fnmatchcase(type_, self.type)
+            and fnmatch.fnmatchcase(key, self.key)
+            and fnmatch.fnmatchcase(path, self.path)
+        )
+
+
+class Ignore(_Strict):
+    """A known divergence tolerated with an owner, a reason and an expiry."""
+
+    owner: str = Field(min_length=1)
+    reason: str = Field(min_length=1)
+    expires: dt.date
+    kind: str = Field(default="*", description="Finding kind glob.")
+    type: str = Field(default="*")
+    key: str = Field(default="*")
+    path: str | None = Field(default=None, description="Only this attribute path glob (default: whole finding).")
+    environments: list[str] | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind_known(cls, v: str) -> str:
+        if not any(fnmatch.fnmatchcase(k, v) for k in FINDING_KINDS):
+            raise ValueError(f"matches no finding kind (known: {', '.join(FINDING_KINDS)})")
+        return v
+
+    def expired(self, today: dt.date) -> bool:
+        return today > self.expires
+
+
+class ParityConfig(_Strict):
+    """The whole ``parity.yaml``."""
+
+    store: str = Field(default=DEFAULT_STORE, description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://...")
+    environments: dict[str, Environment] = Field(min_length=1)
+    promotion: list[str] = Field(default_factory=list, description="Environment names, earliest stage first.")
+    mirrors: list[tuple[str, str]] | None = Field(
+        default=None,
+        description="Pairs of environments that should match (default: neighbours in the promotion order).",
+    )
+    naming: Naming = Field(default_factory=Naming)
+    expected: list[Expected] = Field(default_factory=list)
+    ignore: list[Ignore] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names_exist(self) -> ParityConfig:
+        known = set(self.environments)
+        for i, name in enumerate(self.promotion):
+            if name not in known:
+                raise ValueError(f"promotion[{i}]: unknown environment {name!r} (known: {', '.join(sorted(known))})")
+        for i, pair in enumerate(self.mirrors or []):
+            for name in pair:
+                if name not in known:
+                    raise ValueError(f"mirrors[{i}]: unknown environment {name!r}")
+            if pair[0] == pair[1]:
+                raise ValueError(f"mirrors[{i}]: an environment cannot mirror itself")
+        for env in self.naming.tokens:
+            if env not in known:
+                raise ValueError(f"naming.tokens: unknown environment {env!r}")
+        return self
+
+    # Derived views -------------------------------------------------------------------------------
+
+    def mirror_pairs(self) -> list[tuple[str, str]]:
+        if self.mirrors is not None:
+            return [tuple(p) for p in self.mirrors]  # type: ignore[misc]
+        order = self.promotion or list(self.environments)
+        return list(zip(order, order[1:], strict=False))
+
+    def tokens_for(self, env: str) -> tuple[str, ...]:
+        """The tokens that stand for ``env`` in names: configured, else its name plus the usual aliases."""
+        if env in self.naming.tokens:
+            return tuple(t.lower() for t in self.naming.tokens[env])
+        low = env.lower()
+        for group in DEFAULT_TOKEN_GROUPS:
+            if low in group:
+                return tuple(dict.fromkeys((low, *group)))
+        return (low,)
+
+    def all_tokens(self) -> dict[str, tuple[str, ...]]:
+        return {env: self.tokens_for(env) for env in self.environments}
+
+    def stage_index(self, env: str) -> int | None:
+        return self.promotion.index(env) if env in self.promotion else None
+
+
+class LoadedConfig:
+    """A validated config plus where it came from (relative paths resolve against its folder)."""
+
+    def __init__(self, config: ParityConfig, path: Path) -> None:
+        self.config = config
+        self.path = path
+        self.base_dir = path.parent
+
+    def resolve(self, p: str) -> Path:
+        q = Path(os.path.expanduser(p))
+        return q if q.is_absolute() else self.base_dir / q
+
+    def state_dir(self) -> Path:
+        """Where parity keeps its own files (.parity/ beside the config)."""
+        return self.base_dir / ".parity"
+
+    def store_url(self) -> str:
+        url = self.config.store
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+            return prefix + str(self.resolve(url[len(prefix) :]))
+        return url
+
+    def source_name(self, env: str, index: int) -> str:
+        src = self.config.environments[env].sources[index]
+        return src.name or f"{src.kind}[{index}]"
+
+    def source_role(self, src: Any) -> Role:
+        return src.role or DEFAULT_ROLES.get(src.kind, "declared")
+
+
+# Loading ----------------------------------------------------------------------------------------
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping key and sequence item."""
+
+
+def _positions(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            key = k.value
+            out[(*path, key)] = k.start_mark.line + 1
+            _positions(v, (*path, key), out)
+            out[(*path, key)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _positions(item, (*path, i), out)
+
+
+def _interpolate(value: Any, path: tuple[Any, ...], file: str, lines: Mapping[tuple[Any, ...], int]) -> Any:
+    if isinstance(value, dict):
+        return {k: _interpolate(v, (*path, k), file, lines) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v, (*path, i), file, lines) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            got = os.environ.get(name)
+            if got is None:
+                if default is not None:
+                    return default
+                raise ConfigError(
+                    file, f"{_dotted(path)}: environment variable {name} is not set", _line_of(lines, path)
+                )
+            return got
+
+        return _VAR.sub(sub, value)
+    return value
+
+
+def _dotted(path: tuple[Any, ...]) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out or "(top level)"
+
+
+def _line_of(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...]) -> int | None:
+    # pydantic locations may name union branches ('terraform-state') that are not in the YAML: walk up.
+    p = tuple(path)
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return lines.get((), None)
+
+
+def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
+    """Drop pydantic's union-branch tags from an error location so it is a path in the user's file."""
+    out: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict | list):
+            # a tag pydantic added (discriminator value, 'function-after', ...) or a missing key
+            if isinstance(part, str) and isinstance(node, dict) and part not in ("terraform-state",) and not any(
+                part == k for k in DEFAULT_ROLES
+            ) and not part.startswith("function-"):
+                out.append(part)
+                node = None
+            continue
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def parse_config(text: str, file: str) -> ParityConfig:
+    """Validate ``text`` (YAML) as a parity config; errors name ``file`` and the line."""
+    try:
+        node = yaml.compose(text, Loader=_LineLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(file, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
+    if node is None:
+        raise ConfigError(file, "the file is empty; run `parity init` for a starter config")
+    lines: dict[tuple[Any, ...], int] = {}
+    _positions(node, (), lines)
+    try:
+        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as e:  # pragma: no cover - compose already parsed it
+        raise ConfigError(file, f"invalid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(file, "the top level must be a mapping (store, environments, ...)", 1)
+    data = _interpolate(data, (), file, lines)
+    try:
+        return ParityConfig.model_validate(data)
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        loc = _clean_loc(tuple(err["loc"]), data)
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key {loc[-1]!r}" + _suggest(loc, data)
+        elif err["type"] == "union_tag_invalid":
+            msg = "unknown source kind " + msg.split("tag ")[-1].split(" does")[0] + "; known: " + ", ".join(
+                DEFAULT_ROLES
+            )
+        elif err["type"] == "union_tag_not_found":
+            msg = "a source needs a 'kind' (one of: " + ", ".join(DEFAULT_ROLES) + ")"
+        elif err["type"] == "missing":
+            msg = f"missing required key {loc[-1]!r}"
+            loc = loc[:-1] if loc else loc
+        more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
+        where = _dotted(loc)
+        raise ConfigError(file, f"{where}: {msg}{more}", _line_of(lines, loc)) from None
+
+
+def _suggest(loc: tuple[Any, ...], data: Any) -> str:
+    import difflib
+
+    key = loc[-1]
+    model: Any = ParityConfig
+    node = data
+    for part in loc[:-1]:
+        node = node[part] if isinstance(node, dict | list) else None
+    # find field names of the model at this level by walking the schema
+    schema = ParityConfig.model_json_schema()
+    candidates: set[str] = set()
+    for d in _schema_objects(schema):
+        props = d.get("properties", {})
+        if isinstance(node, dict) and set(node) - {key} <= set(props):
+            candidates |= set(props)
+    del model
+    close = difflib.get_close_matches(str(key), sorted(candidates), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _schema_objects(schema: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
+    yield schema
+    for d in schema.get("$defs", {}).values():
+        yield d
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(str(p), "config file not found (create one with `parity init`, or pass -c FILE)")
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ConfigError(str(p), f"cannot read: {e.strerror}") from None
+    if b"\x00" in raw[:8192]:
+        raise ConfigError(str(p), "is a binary file, not YAML")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(str(p), f"is not UTF-8 text (byte {e.start})") from None
+    return LoadedConfig(parse_config(text, str(p)), p.resolve())
+
+
+def json_schema() -> dict[str, Any]:
+    schema = ParityConfig.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "parity.yaml"
+    return schema

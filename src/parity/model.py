@@ -1,0 +1,168 @@
+"""The plain data that flows through the pipeline: no I/O, no behaviour beyond small derived values.
+
+sources -> Snapshot (Resources + Coverage) -> normalize -> store -> compare -> Finding -> report
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+# JSON-like attribute values: what sources produce and what the store keeps.
+Json = Any
+
+Role = Literal["live", "declared"]
+
+Owner = Literal["terraform", "cloudformation", "helm", "kubernetes", "aws-managed", "config", "none"]
+
+FindingKind = Literal[
+    "only_in",
+    "differs",
+    "unmanaged",
+    "missing",
+    "changed",
+    "permission_gap",
+    "elevated_grant",
+    "promotion_bypass",
+    "not_backported",
+    "cross_env_reference",
+    "policy_violation",
+]
+FINDING_KINDS: tuple[str, ...] = FindingKind.__args__  # type: ignore[attr-defined]
+
+Severity = Literal["critical", "high", "medium", "low", "info"]
+SEVERITIES: tuple[str, ...] = ("critical", "high", "medium", "low", "info")
+
+Status = Literal["new", "open", "accepted", "resolved", "recurring"]
+
+# The marker that replaces a secret-looking value: "<redacted:" + keyed-hash prefix + ">".
+REDACTED_PREFIX = "<redacted:"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a resource or setting is declared: shown in reports, used by SARIF later."""
+
+    file: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """One normalised object from one source.
+
+    ``type``: Terraform type name for cloud objects (``aws_s3_bucket``), ``group/version/Kind`` for
+    Kubernetes (``apps/v1/Deployment``, core group as ``v1/ConfigMap``), ``config/<format>`` for config files.
+    ``id``: the native id inside its environment (bucket name, ARN, ``namespace/name``, relative file path).
+    ``key``: the source's own logical identity, stable across scans (Terraform address, k8s
+    ``group/version/kind/namespace/name``, config relative path); cross-environment pairing derives its
+    keys from this, ``name``, ``address`` and ``tags``.
+    ``attributes``: JSON-like values; secret-looking values are already ``<redacted:...>`` markers.
+    """
+
+    type: str
+    id: str
+    key: str
+    attributes: Mapping[str, Json] = field(default_factory=dict)
+    tags: Mapping[str, str] = field(default_factory=dict)
+    origin: str = ""
+    owner: Owner = "none"
+    name: str | None = None
+    address: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageGap:
+    """Something a source could not check. ``type`` None means every type in ``scope``."""
+
+    scope: str
+    reason: str
+    type: str | None = None
+    kind: Literal["denied", "failed", "unsupported"] = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What a source listed and what it could not. A gap suppresses findings that depend on it."""
+
+    listed: tuple[str, ...] = ()
+    gaps: tuple[CoverageGap, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.gaps
+
+    def covers_type(self, type_: str) -> bool:
+        """False when a gap means resources of ``type_`` may exist that were not seen."""
+        return not any(g.type is None or g.type == type_ for g in self.gaps)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """All resources one source gave at one time, plus its coverage record."""
+
+    environment: str
+    source: str  # the source's name inside its environment, unique there
+    kind: str  # source kind: terraform-state, kubernetes-manifests, config, aws, ...
+    role: Role
+    collected_at: datetime
+    resources: tuple[Resource, ...] = ()
+    coverage: Coverage = field(default_factory=Coverage)
+    # Facts the source learnt about its environment (account ids, regions, cluster name):
+    # used by normalisation and by cross-environment reference detection.
+    facts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One path-level difference. ``left``/``right`` are the two sides' values (None when absent)."""
+
+    path: str
+    left: Json = None
+    right: Json = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A difference or finding that a rule suppressed, kept so the report can list it."""
+
+    rule: Literal["expected", "ignore"]
+    reason: str
+    change: Change | None = None
+    owner: str | None = None
+    expires: str | None = None
+
+
+def fingerprint(kind: str, type_: str, key: str, environments: tuple[str, ...], detail: str = "") -> str:
+    """A finding's stable id: the same drift gets the same id in every scan."""
+    raw = "\x1f".join((kind, type_, key, ",".join(sorted(environments)), detail))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing that is wrong. ``id`` is stable across scans (see :func:`fingerprint`)."""
+
+    kind: FindingKind
+    severity: Severity
+    type: str
+    key: str
+    environments: tuple[str, ...]
+    resources: Mapping[str, str]  # environment -> native id
+    message: str
+    changes: tuple[Change, ...] = ()
+    suppressed: tuple[Suppressed, ...] = ()  # expected differences and expired ignores, for the report
+    location: Location | None = None
+    status: Status = "new"
+    detail: str = ""  # extra identity for kinds with several findings per resource (a setting path, ...)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    notes: tuple[str, ...] = ()  # e.g. "ignore rule expired on 2026-01-01 (owner: ana)"
+
+    @property
+    def id(self) -> str:
+        return fingerprint(self.kind, self.type, self.key, self.environments, self.detail)

@@ -1,0 +1,78 @@
+"""Keyed hashing of secret values: a difference stays visible, the value never is.
+
+The key lives beside the store (``.parity/hash.key``, created 0600 on first use) or comes from
+``PARITY_HASH_KEY``. Both environments of one installation are hashed with the same key, so equal
+secrets give equal markers; a marker from another installation cannot be matched against a guess
+without that key (unlike a plain hash of a short password).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from pathlib import Path
+
+import orjson
+
+from parity.model import REDACTED_PREFIX, Json
+
+# Names of settings whose values are treated as secret. Matched against the last path segment,
+# case-insensitively, on word parts (so "DB_PASSWORD", "apiKey", "client-secret" all match and
+# "passwordless_login_enabled" does not).
+_SECRET_WORDS = re.compile(
+    r"(^|[^a-z0-9])(password|passwd|pwd|secret|secrets|token|apikey|api_key|api-key|private_key|"
+    r"privatekey|private-key|credential|credentials|access_key|accesskey|secret_key|client_secret|"
+    r"auth_token|connection_string|connectionstring|dsn|passphrase|signing_key|encryption_key|"
+    r"sas|cert_key|ssh_key|webhook_url)($|[^a-z0-9])"
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+HASH_PREFIX_LEN = 12
+
+
+def looks_secret(name: str) -> bool:
+    """True when a setting called ``name`` probably holds a secret value."""
+    snake = _CAMEL.sub("_", name).lower()
+    if _SECRET_WORDS.search(snake):
+        return True
+    # camelCase compounds such as apiKey / secretKey / accessToken after splitting
+    return bool(_SECRET_WORDS.search(snake.replace("_", "")))
+
+
+def is_redacted(value: Json) -> bool:
+    return isinstance(value, str) and value.startswith(REDACTED_PREFIX) and value.endswith(">")
+
+
+class Redactor:
+    """Turns a value into ``<redacted:HASHPREFIX>`` with an HMAC-SHA256 under the installation key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("hash key must be at least 16 bytes")
+        self._key = key
+
+    def redact(self, value: Json) -> str:
+        if is_redacted(value):
+            return str(value)
+        payload = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        digest = hmac.new(self._key, payload, hashlib.sha256).hexdigest()
+        return f"{REDACTED_PREFIX}{digest[:HASH_PREFIX_LEN]}>"
+
+    @classmethod
+    def for_state_dir(cls, state_dir: Path) -> Redactor:
+        """The installation's redactor: ``PARITY_HASH_KEY`` or the key file under ``state_dir``."""
+        env_key = os.environ.get("PARITY_HASH_KEY")
+        if env_key:
+            return cls(env_key.encode())
+        key_file = state_dir / "hash.key"
+        if key_file.exists():
+            return cls(bytes.fromhex(key_file.read_text().strip()))
+        state_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_bytes(32)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(key.hex())
+        return cls(key)

@@ -1,0 +1,79 @@
+"""Source kinds, each declared once where it is implemented and registered by importing its package.
+
+A source module calls :func:`register_source` at import; :func:`source_kinds` imports every package
+under ``parity.sources`` once (no work at parity's own import time) and returns the registry.
+A duplicate kind is an error.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from parity.model import Role, Snapshot
+from parity.redact import Redactor
+
+
+@dataclass(frozen=True)
+class CollectContext:
+    """What a source needs besides its own config block."""
+
+    environment: str
+    source_name: str
+    base_dir: Path  # the config file's folder: relative paths in source blocks resolve against it
+    redactor: Redactor
+    role: Role
+    # environment -> tokens standing for it in names (prod, prd, production); used for file pairing keys
+    tokens: Mapping[str, tuple[str, ...]]
+    progress: Callable[[str], None] | None = None
+
+    def resolve(self, p: str) -> Path:
+        q = Path(p).expanduser()
+        return q if q.is_absolute() else self.base_dir / q
+
+    def report(self, message: str) -> None:
+        if self.progress is not None:
+            self.progress(message)
+
+
+# A collector reads one source block (a pydantic model from parity.config) and returns its snapshot.
+# Declared sources raise parity.errors.InputError on bad input; live sources record coverage gaps.
+Collector = Callable[[Any, CollectContext], Snapshot]
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    kind: str
+    collect: Collector
+    description: str
+
+
+_SOURCES: dict[str, SourceKind] = {}
+_loaded = False
+
+
+def register_source(kind: str, description: str) -> Callable[[Collector], Collector]:
+    """Decorator: ``@register_source("terraform-state", "...")`` on the collector function."""
+
+    def deco(fn: Collector) -> Collector:
+        if kind in _SOURCES:
+            raise RuntimeError(f"source kind {kind!r} registered twice")
+        _SOURCES[kind] = SourceKind(kind, fn, description)
+        return fn
+
+    return deco
+
+
+def source_kinds() -> Mapping[str, SourceKind]:
+    global _loaded
+    if not _loaded:
+        import parity.sources as pkg
+
+        for mod in pkgutil.iter_modules(pkg.__path__, pkg.__name__ + "."):
+            importlib.import_module(mod.name)
+        _loaded = True
+    return _SOURCES
