@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import itertools
 import os
 import re
 from collections.abc import Iterator, Mapping
@@ -210,7 +211,7 @@ class ParityConfig(_Strict):
         if self.mirrors is not None:
             return [tuple(p) for p in self.mirrors]  # type: ignore[misc]
         order = self.promotion or list(self.environments)
-        return list(zip(order, order[1:], strict=False))
+        return list(itertools.pairwise(order))
 
     def tokens_for(self, env: str) -> tuple[str, ...]:
         """The tokens that stand for ``env`` in names: configured, else its name plus the usual aliases."""
@@ -326,10 +327,7 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     out: list[Any] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
             out.append(part)
             node = node[part]
         elif isinstance(node, dict | list):
@@ -358,7 +356,7 @@ def parse_config(text: str, file: str) -> ParityConfig:
     lines: dict[tuple[Any, ...], int] = {}
     _positions(node, (), lines)
     try:
-        data = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_LineLoader)
     except yaml.YAMLError as e:  # pragma: no cover - compose already parsed it
         raise ConfigError(file, f"invalid YAML: {e}") from None
     if not isinstance(data, dict):
@@ -408,8 +406,7 @@ def _suggest(loc: tuple[Any, ...], data: Any) -> str:
 
 def _schema_objects(schema: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     yield schema
-    for d in schema.get("$defs", {}).values():
-        yield d
+    yield from schema.get("$defs", {}).values()
 
 
 def load_config(path: str | Path) -> LoadedConfig:

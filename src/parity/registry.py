@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,9 +40,10 @@ class CollectContext:
             self.progress(message)
 
 
-# A collector reads one source block (a pydantic model from parity.config) and returns its snapshot.
+# A collector reads one source block (a pydantic model from parity.config) and returns its snapshots
+# (usually one; a refresh-only plan gives a declared and a live one).
 # Declared sources raise parity.errors.InputError on bad input; live sources record coverage gaps.
-Collector = Callable[[Any, CollectContext], Snapshot]
+Collector = Callable[[Any, CollectContext], Sequence[Snapshot]]
 
 
 @dataclass(frozen=True)
