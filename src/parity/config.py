@@ -7,11 +7,12 @@ Every error names the file, the line and what is wrong (:class:`parity.errors.Co
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import fnmatch
 import itertools
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -323,22 +324,21 @@ def _line_of(lines: Mapping[tuple[Any, ...], int], path: tuple[Any, ...]) -> int
 
 
 def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
-    """Drop pydantic's union-branch tags from an error location so it is a path in the user's file."""
+    """Drop pydantic's union-branch tags from an error location so it is a path in the user's file.
+
+    A part that is not in the data is a tag (a discriminator value such as 'terraform-state') unless it
+    is the last one, which then names a missing or unknown key.
+    """
     out: list[Any] = []
     node = data
-    for part in loc:
-        if (isinstance(node, dict) and part in node) or (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+    for i, part in enumerate(loc):
+        here = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if here:
             out.append(part)
             node = node[part]
-        elif isinstance(node, dict | list):
-            # a tag pydantic added (discriminator value, 'function-after', ...) or a missing key
-            if isinstance(part, str) and isinstance(node, dict) and part not in ("terraform-state",) and not any(
-                part == k for k in DEFAULT_ROLES
-            ) and not part.startswith("function-"):
-                out.append(part)
-                node = None
-            continue
-        else:
+        elif i == len(loc) - 1:
             out.append(part)
     return tuple(out)
 
@@ -365,48 +365,55 @@ def parse_config(text: str, file: str) -> ParityConfig:
     try:
         return ParityConfig.model_validate(data)
     except ValidationError as e:
-        err = e.errors(include_url=False)[0]
+        errors = sorted(e.errors(include_url=False), key=lambda x: _ERROR_RANK.get(x["type"], 9))
+        err = errors[0]
         loc = _clean_loc(tuple(err["loc"]), data)
         msg = err["msg"]
+        ctx = err.get("ctx") or {}
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}" + _suggest(loc, data)
         elif err["type"] == "union_tag_invalid":
-            msg = "unknown source kind " + msg.split("tag ")[-1].split(" does")[0] + "; known: " + ", ".join(
-                DEFAULT_ROLES
-            )
+            msg = f"unknown source kind {ctx.get('tag')!r}; known: " + ", ".join(DEFAULT_ROLES)
         elif err["type"] == "union_tag_not_found":
             msg = "a source needs a 'kind' (one of: " + ", ".join(DEFAULT_ROLES) + ")"
         elif err["type"] == "missing":
             msg = f"missing required key {loc[-1]!r}"
-            loc = loc[:-1] if loc else loc
-        more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-        where = _dotted(loc)
-        raise ConfigError(file, f"{where}: {msg}{more}", _line_of(lines, loc)) from None
+            loc = loc[:-1]
+        elif err["type"] == "value_error":
+            msg = str(ctx.get("error", msg))
+            # model-level checks name their own place as "path: message"
+            head, sep, rest = msg.partition(": ")
+            if sep and not loc and _PATH.fullmatch(head):
+                loc, msg = _parse_path(head), rest
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ConfigError(file, f"{_dotted(loc)}: {msg}{more}", _line_of(lines, loc)) from None
+
+
+_ERROR_RANK = {"extra_forbidden": 0, "union_tag_invalid": 1, "union_tag_not_found": 1}
+_PATH = re.compile(r"[A-Za-z_][\w.-]*(\[\d+\])*(\.[\w-]+(\[\d+\])*)*")
+
+
+def _parse_path(text: str) -> tuple[Any, ...]:
+    out: list[Any] = []
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", text):
+        out.append(int(part[1:-1]) if part.startswith("[") else part)
+    return tuple(out)
 
 
 def _suggest(loc: tuple[Any, ...], data: Any) -> str:
-    import difflib
-
-    key = loc[-1]
-    model: Any = ParityConfig
+    """' (did you mean 'path'?)' for a misspelt key, from the keys the schema allows at that level."""
     node = data
     for part in loc[:-1]:
-        node = node[part] if isinstance(node, dict | list) else None
-    # find field names of the model at this level by walking the schema
+        node = node[part]
+    others = set(node) - {loc[-1]} if isinstance(node, dict) else set()
     schema = ParityConfig.model_json_schema()
     candidates: set[str] = set()
-    for d in _schema_objects(schema):
-        props = d.get("properties", {})
-        if isinstance(node, dict) and set(node) - {key} <= set(props):
-            candidates |= set(props)
-    del model
-    close = difflib.get_close_matches(str(key), sorted(candidates), n=1)
+    for d in (schema, *schema.get("$defs", {}).values()):
+        props = set(d.get("properties", {}))
+        if others <= props:
+            candidates |= props
+    close = difflib.get_close_matches(str(loc[-1]), sorted(candidates), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _schema_objects(schema: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
-    yield schema
-    yield from schema.get("$defs", {}).values()
 
 
 def load_config(path: str | Path) -> LoadedConfig:

@@ -74,7 +74,9 @@ def coverage_to_dict(c: Coverage) -> dict[str, Any]:
 def coverage_from_dict(d: dict[str, Any]) -> Coverage:
     return Coverage(
         listed=tuple(d.get("listed", ())),
-        gaps=tuple(CoverageGap(g["scope"], g["reason"], g.get("type"), g.get("kind", "failed")) for g in d.get("gaps", ())),
+        gaps=tuple(
+            CoverageGap(g["scope"], g["reason"], g.get("type"), g.get("kind", "failed")) for g in d.get("gaps", ())
+        ),
     )
 
 

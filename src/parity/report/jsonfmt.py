@@ -1,0 +1,52 @@
+"""The machine format: ``{"schema": "parity/findings@1", "findings", "coverage", "summary"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from parity.report.model import Report, sort_findings
+from parity.serialize import FINDINGS_SCHEMA, change_to_dict, finding_to_dict
+
+
+def to_dict(report: Report, strict: bool = False) -> dict[str, Any]:
+    return {
+        "schema": FINDINGS_SCHEMA,
+        "title": report.title,
+        "scan_id": report.scan_id,
+        "generated_at": report.generated_at.isoformat(),
+        "findings": [finding_to_dict(f) for f in sort_findings(report.findings)],
+        "coverage": {
+            c.environment: {
+                "managed": c.managed,
+                "live": c.live,
+                "ratio": c.ratio,
+                "complete": not c.gaps,
+                "gaps": [{"scope": g.scope, "type": g.type, "kind": g.kind, "reason": g.reason} for g in c.gaps],
+                "sources": [
+                    {"name": s.name, "kind": s.kind, "role": s.role, "resources": s.resources, "listed": s.listed}
+                    for s in c.sources
+                ],
+            }
+            for c in report.coverage
+        },
+        "summary": report.summary(strict),
+        "expected": [
+            {
+                "type": e.type,
+                "key": e.key,
+                "environments": list(e.environments),
+                **change_to_dict(e.change),
+                "reason": e.reason,
+            }
+            for e in report.expected
+        ],
+        "ignored": [finding_to_dict(f) for f in report.ignored],
+        "resolved": [finding_to_dict(f) for f in report.resolved],
+        "notes": list(report.notes),
+    }
+
+
+def render(report: Report, strict: bool = False, color: bool = False) -> str:
+    return orjson.dumps(to_dict(report, strict), option=orjson.OPT_INDENT_2).decode() + "\n"
