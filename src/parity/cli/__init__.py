@@ -1,0 +1,72 @@
+"""The ``parity`` command. Exit codes: 0 no drift, 2 drift, 1 error, 3 incomplete coverage with --strict."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+import typer
+
+from parity import __version__
+from parity.cli import compare_cmds, history_cmds, setup_cmds
+from parity.cli.common import err_console
+from parity.errors import ParityError
+
+app = typer.Typer(
+    name="parity",
+    help="Keep environments that should mirror each other in parity, and what is deployed in line with code.\n\n"
+    "Start with `parity demo`, or `parity init` to write a parity.yaml, then `parity scan`.\n\n"
+    "Exit codes: 0 no drift · 2 drift found · 1 error · 3 coverage incomplete (with --strict).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+app.command()(compare_cmds.scan)
+app.command()(compare_cmds.diff)
+app.command()(compare_cmds.drift)
+app.command()(history_cmds.history)
+app.command()(history_cmds.accept)
+app.command()(setup_cmds.demo)
+app.command()(setup_cmds.init)
+app.command()(setup_cmds.schema)
+
+
+@app.command()
+def version() -> None:
+    """Print parity's version."""
+    print(f"parity {__version__}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; never lets a traceback reach the user unless PARITY_DEBUG is set."""
+    try:
+        result = app(args=argv, standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except click.exceptions.Exit as e:
+        return int(e.exit_code)
+    except click.ClickException as e:
+        # Usage errors must exit 1, not click's 2: 2 means "drift found" to scripts.
+        e.show()
+        return 1
+    except click.exceptions.Abort:
+        err_console.print("parity: aborted")
+        return 1
+    except ParityError as e:
+        err_console.print(f"parity: error: {e}", markup=False, highlight=False)
+        return 1
+    except Exception as e:
+        if os.environ.get("PARITY_DEBUG"):
+            raise
+        err_console.print(
+            f"parity: internal error: {type(e).__name__}: {e} (set PARITY_DEBUG=1 for the traceback)",
+            markup=False,
+            highlight=False,
+        )
+        return 1
+
+
+def entry() -> None:
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""``parity scan``, ``parity diff`` and ``parity drift``: collect, compare, report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from parity.cli.common import (
+    DEFAULT_CONFIG_PATH,
+    ConfigOpt,
+    Format,
+    FormatOpt,
+    OutputOpt,
+    ProgressOpt,
+    StrictOpt,
+    emit,
+    load,
+    progress_display,
+    redactor_for,
+)
+from parity.config import LoadedConfig
+from parity.pipeline import Analysis, analyse, check_environments, collect
+from parity.report import Report
+from parity.store import Store
+
+
+def _report(title: str, a: Analysis, store: Store | None, scan_id: int | None = None) -> Report:
+    findings = store.annotate(a.findings) if store is not None else a.findings
+    return Report(
+        title=title,
+        findings=tuple(findings),
+        expected=tuple(a.expected),
+        ignored=tuple(a.ignored),
+        coverage=tuple(a.coverage),
+        notes=tuple(a.notes),
+        scan_id=scan_id,
+    )
+
+
+def open_store(loaded: LoadedConfig) -> Store:
+    store = Store(loaded.store_url())
+    store.migrate()
+    return store
+
+
+def run_scan(
+    loaded: LoadedConfig, envs: list[str] | None, *, progress: bool = True, today: dt.date | None = None
+) -> Report:
+    """Collect every (or the named) environment, compare every mirror pair among them, store, report."""
+    cfg = loaded.config
+    names = check_environments(loaded, envs) if envs else list(cfg.environments)
+    started = dt.datetime.now(dt.UTC)
+    with progress_display(progress) as cb:
+        inventories = collect(loaded, names, redactor_for(loaded), cb)
+        pairs = [p for p in cfg.mirror_pairs() if p[0] in names and p[1] in names]
+        a = analyse(loaded, inventories, mirrors=pairs, code_live=names, today=today, progress=cb)
+        if cb:
+            cb("storing the scan")
+        store = open_store(loaded)
+        try:
+            rec = store.record_scan(
+                environments=names,
+                snapshots=[s for inv in inventories.values() for s in inv.snapshots],
+                findings=a.findings,
+                started_at=started,
+                finished_at=dt.datetime.now(dt.UTC),
+                today=today,
+            )
+        finally:
+            store.close()
+    return Report(
+        title="scan of " + ", ".join(names),
+        findings=tuple(rec.findings),
+        expected=tuple(a.expected),
+        ignored=tuple(a.ignored),
+        coverage=tuple(a.coverage),
+        notes=tuple(a.notes),
+        resolved=tuple(rec.resolved),
+        scan_id=rec.scan_id,
+    )
+
+
+def scan(
+    env: Annotated[
+        list[str] | None, typer.Option("--env", "-e", help="Scan only this environment (repeatable).")
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG_PATH,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    strict: StrictOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Collect every environment, compare each mirror pair and code with live, store the scan, report.
+
+    Findings get a lifecycle across scans (new, open, accepted, resolved, recurring).
+
+    Exit codes: 0 no drift, 2 drift found, 1 error, 3 coverage incomplete (with --strict).
+    """
+    loaded = load(config)
+    report = run_scan(loaded, env, progress=progress)
+    raise typer.Exit(emit(report, fmt, output, strict))
+
+
+def diff(
+    env_a: Annotated[str, typer.Argument(help="The earlier environment, e.g. staging.")],
+    env_b: Annotated[str, typer.Argument(help="The later environment, e.g. production.")],
+    config: ConfigOpt = DEFAULT_CONFIG_PATH,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    strict: StrictOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Compare two environments now: what exists in only one (only_in), what differs beyond the declared
+    expected differences (differs), and references from one into the other (cross_env_reference).
+
+    Nothing is stored; acceptances recorded with `parity accept` still apply.
+
+    Example: parity diff staging production --format markdown -o drift.md
+    """
+    loaded = load(config)
+    names = check_environments(loaded, [env_a, env_b])
+    with progress_display(progress) as cb:
+        inventories = collect(loaded, names, redactor_for(loaded), cb)
+        a = analyse(loaded, inventories, mirrors=[(env_a, env_b)], code_live=[], progress=cb)
+    store = open_store(loaded)
+    try:
+        report = _report(f"{env_a} vs {env_b}", a, store)
+    finally:
+        store.close()
+    raise typer.Exit(emit(report, fmt, output, strict))
+
+
+def drift(
+    env: Annotated[str, typer.Argument(help="The environment to check, e.g. production.")],
+    config: ConfigOpt = DEFAULT_CONFIG_PATH,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+    strict: StrictOpt = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Compare one environment's code with what is live: unmanaged (live, in no code), missing (in code,
+    not live) and changed (live differs from code), with the managed/live coverage figure.
+
+    Needs a live source in the environment (a source with `role: live`, or a live kind).
+    Nothing is stored.
+    """
+    loaded = load(config)
+    names = check_environments(loaded, [env])
+    with progress_display(progress) as cb:
+        inventories = collect(loaded, names, redactor_for(loaded), cb)
+        a = analyse(loaded, inventories, code_live=[env], references=False, progress=cb)
+    if not any(s.role == "live" for s in inventories[env].snapshots):
+        a.notes.append(f"{env} has no live source: nothing to compare its code with (add a live source)")
+    store = open_store(loaded)
+    try:
+        report = _report(f"drift in {env}", a, store)
+    finally:
+        store.close()
+    raise typer.Exit(emit(report, fmt, output, strict))

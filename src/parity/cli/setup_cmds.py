@@ -1,0 +1,122 @@
+"""``parity init``, ``parity schema`` and ``parity demo``."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.text import Text
+
+from parity.cli.common import Format, FormatOpt, emit, err_console, load
+from parity.config import json_schema
+from parity.errors import UsageError
+
+STARTER = """\
+# parity.yaml: which environments exist, where their resources come from, and what may differ.
+# Reference: `parity schema` prints the JSON Schema of this file (point your editor's YAML plugin at it).
+# ${VAR} and ${VAR:-default} are replaced from the environment.
+
+# Where scans and finding history are kept: SQLite by default, PostgreSQL for teams
+# (store: postgresql+psycopg://parity@db.internal/parity).
+store: sqlite:///.parity/parity.db
+
+environments:
+  staging:
+    # accounts: ["111111111111"]          # cloud account ids of this environment
+    # hostnames: [staging.example.com]    # domains that belong to it
+    sources:
+      - kind: terraform-state             # Terraform state v4: a file, a folder or a glob
+        path: terraform/staging/*.tfstate
+      - kind: kubernetes-manifests        # rendered manifests (helm template / kustomize build output)
+        path: k8s/staging/
+      - kind: config                      # YAML, JSON, .env, .tfvars, .tf, .ini, .properties
+        path: config/staging/
+  production:
+    sources:
+      - kind: terraform-state
+        path: terraform/production/*.tfstate
+      - kind: kubernetes-manifests
+        path: k8s/production/
+      - kind: config
+        path: config/production/
+      # An export of what is running (kubectl get deploy,svc,cm -o yaml) compared with the manifests:
+      # - kind: kubernetes-manifests
+      #   name: cluster
+      #   role: live
+      #   path: exports/production-cluster.yaml
+
+# The order changes travel in; mirrors default to neighbours in this order.
+promotion: [staging, production]
+
+# Intended differences between mirrors: suppressed, and listed as "expected" in the report.
+expected:
+  - type: aws_db_instance
+    path: instance_class
+    reason: production is sized for load
+  - type: apps/v1/Deployment
+    path: spec.replicas
+    reason: production runs more replicas
+
+# Known divergences tolerated for a while, with an owner and an expiry.
+ignore: []
+#  - kind: only_in
+#    key: "aws_sqs_queue.batch_reprocess"
+#    owner: ana@example.com
+#    reason: one-off backfill queue, removed after the migration (OPS-123)
+#    expires: 2027-01-31
+"""
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path("parity.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented starter parity.yaml to edit."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists (use --force to overwrite)")
+    path.write_text(STARTER)
+    err_console.print(Text(f"wrote {path}: edit the paths, then run `parity scan`"))
+
+
+def schema() -> None:
+    """Print the JSON Schema of parity.yaml (for editor completion and validation)."""
+    sys.stdout.write(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def example_dir() -> Path:
+    """The bundled greenflash example: inside the installed package, or in the source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    for candidate in (here / "_examples" / "greenflash", here.parent.parent / "examples" / "greenflash"):
+        if (candidate / "parity.yaml").is_file():
+            return candidate
+    raise UsageError("the bundled example (examples/greenflash) is missing from this installation")
+
+
+def demo(
+    directory: Annotated[Path, typer.Option("--dir", help="Working folder for the demo.")] = Path("parity-demo"),
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Copy the bundled greenflash example (staging and production defined by Terraform states,
+    Kubernetes manifests and config files, with planted drift) to a working folder, scan it and show
+    the report. Runs again on the same folder keep the history, so `parity history` has something to show.
+    """
+    from parity.cli.compare_cmds import run_scan
+
+    src = example_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".parity", "__pycache__"))
+    loaded = load(directory / "parity.yaml")
+    report = run_scan(loaded, None)
+    code = emit(report, fmt, None, strict=False)
+    if fmt is Format.table:
+        err_console.print(
+            Text(
+                f"\nThis was a demo: `parity scan` would exit {code} here ({'drift found' if code == 2 else 'no drift'})."
+                f"\nTry: cd {directory} && parity diff staging production --format markdown"
+                f"\n     cd {directory} && parity history --findings"
+            )
+        )

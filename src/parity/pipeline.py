@@ -1,0 +1,135 @@
+"""The pipeline: collect each environment's sources, canonicalise, compare, and build a report.
+
+Commands compose these steps; nothing here prints. ``progress`` callbacks receive one short line per
+step so the CLI can show a live status on a terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from parity.compare import (
+    Inventory,
+    Rules,
+    apply_ignores,
+    compare_code_live,
+    compare_mirrors,
+    expected_differences,
+    find_cross_env_references,
+)
+from parity.config import LoadedConfig
+from parity.errors import UsageError
+from parity.model import Finding, Snapshot
+from parity.normalize import canonicalize
+from parity.redact import Redactor
+from parity.registry import CollectContext, source_kinds
+from parity.report import CoverageSummary, ExpectedDifference, SourceSummary
+
+Progress = Callable[[str], None]
+
+
+def check_environments(loaded: LoadedConfig, names: Iterable[str]) -> list[str]:
+    known = loaded.config.environments
+    out = []
+    for n in names:
+        if n not in known:
+            raise UsageError(f"unknown environment {n!r} (parity.yaml defines: {', '.join(known)})")
+        out.append(n)
+    return out
+
+
+def collect_environment(
+    loaded: LoadedConfig, env: str, redactor: Redactor, progress: Progress | None = None
+) -> Inventory:
+    """Every source of ``env``, read and canonicalised. Bad declared input raises InputError."""
+    kinds = source_kinds()
+    snaps: list[Snapshot] = []
+    cfg = loaded.config
+    for i, src in enumerate(cfg.environments[env].sources):
+        name = loaded.source_name(env, i)
+        if progress:
+            progress(f"{env}: reading {name}")
+        ctx = CollectContext(
+            environment=env,
+            source_name=name,
+            base_dir=loaded.base_dir,
+            redactor=redactor,
+            role=loaded.source_role(src),
+            tokens=cfg.all_tokens(),
+            progress=progress,
+        )
+        for snap in kinds[src.kind].collect(src, ctx):
+            snaps.append(canonicalize(snap))
+    return Inventory(environment=env, snapshots=tuple(snaps))
+
+
+def collect(
+    loaded: LoadedConfig, envs: Sequence[str], redactor: Redactor, progress: Progress | None = None
+) -> dict[str, Inventory]:
+    return {env: collect_environment(loaded, env, redactor, progress) for env in envs}
+
+
+@dataclass
+class Analysis:
+    """Findings (after ignores) and what the report lists beside them."""
+
+    findings: list[Finding] = field(default_factory=list)
+    ignored: list[Finding] = field(default_factory=list)
+    expected: list[ExpectedDifference] = field(default_factory=list)
+    coverage: list[CoverageSummary] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def analyse(
+    loaded: LoadedConfig,
+    inventories: dict[str, Inventory],
+    *,
+    mirrors: Sequence[tuple[str, str]] = (),
+    code_live: Sequence[str] = (),
+    references: bool = True,
+    today: dt.date | None = None,
+    progress: Progress | None = None,
+) -> Analysis:
+    """Compare the given mirror pairs, code vs live in the given environments, and cross-env references."""
+    rules = Rules.from_config(loaded, today)
+    raw: list[Finding] = []
+    out = Analysis()
+    for left, right in mirrors:
+        if progress:
+            progress(f"comparing {left} with {right}")
+        raw += compare_mirrors(inventories[left], inventories[right], rules)
+        out.expected += [
+            ExpectedDifference(e.type, e.key, e.environments, e.change, e.reason)
+            for e in expected_differences(inventories[left], inventories[right], rules)
+        ]
+    live_figures: dict[str, tuple[int, int]] = {}
+    for env in code_live:
+        if progress:
+            progress(f"{env}: comparing code with live")
+        res = compare_code_live(inventories[env], rules)
+        raw += res.findings
+        if res.live:
+            live_figures[env] = (res.managed, res.live)
+    if references and len(inventories) > 1:
+        raw += find_cross_env_references(list(inventories.values()), rules)
+    kept = apply_ignores(raw, rules)
+    out.findings = list(kept.findings)
+    out.ignored = list(kept.ignored)
+    out.notes = list(kept.notes)
+    for env, inv in inventories.items():
+        managed, live = live_figures.get(env, (None, None))
+        out.coverage.append(
+            CoverageSummary(
+                environment=env,
+                sources=tuple(
+                    SourceSummary(s.source, s.kind, s.role, len(s.resources), len(s.coverage.listed))
+                    for s in inv.snapshots
+                ),
+                managed=managed,
+                live=live,
+                gaps=tuple(g for s in inv.snapshots for g in s.coverage.gaps),
+            )
+        )
+    return out
