@@ -1,0 +1,172 @@
+"""The ``terraform-state`` source: Terraform state files (format version 4) as a declared snapshot.
+
+Version 4 is what Terraform 0.12 and later write; older formats (0.11 and before) are refused with a
+message saying so rather than read half-right. Several state files of one source (one environment may
+have several root modules) form one snapshot.
+
+Keys: a resource's key is its Terraform address. Where two files of the source hold the same address
+(two root modules that both declare ``aws_s3_bucket.logs``) those resources, and only those, get the key
+``<display path>#<address>``; every other key stays equal across environments running the same code.
+The same address twice inside one file is a malformed state and an error.
+
+Skipped: data sources (``mode: "data"``: read, not managed) and deposed objects (leftovers of a
+create-before-destroy replacement, about to be destroyed by Terraform itself).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from parity.config import TerraformStateSource
+from parity.errors import InputError
+from parity.model import Coverage, Json, Snapshot
+from parity.redact import Redactor
+from parity.registry import CollectContext, register_source
+from parity.sources import files
+from parity.sources.terraform.common import (
+    Instance,
+    ShapeError,
+    assign_keys,
+    describe,
+    format_index,
+    gc_paused,
+    load_json,
+    make_instance,
+    redact_secret_keys,
+    redact_sensitive_paths,
+    to_resource,
+)
+
+KIND = "terraform-state"
+_VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
+
+
+@register_source(KIND, "Terraform state files (format version 4: Terraform 0.12 and later)")
+def collect_state(spec: TerraformStateSource, ctx: CollectContext) -> Sequence[Snapshot]:
+    per_file: list[tuple[str, list[Instance]]] = []
+    with gc_paused():
+        for path, _root in files.expand(ctx.base_dir, spec.path, (".tfstate",)):
+            shown = files.display(path, ctx.base_dir)
+            ctx.report(f"reading {shown}")
+            per_file.append((shown, read_state(load_json(path, shown), shown, ctx.redactor)))
+        keys = assign_keys((shown, (i.address for i in insts)) for shown, insts in per_file)
+        resources = tuple(to_resource(i, keys[(shown, i.address)], KIND) for shown, insts in per_file for i in insts)
+    return [
+        Snapshot(
+            environment=ctx.environment,
+            source=ctx.source_name,
+            kind=KIND,
+            role=ctx.role,
+            collected_at=datetime.now(UTC),
+            resources=resources,
+            coverage=Coverage(listed=tuple(shown for shown, _ in per_file)),
+        )
+    ]
+
+
+def check_header(data: Json, shown: str) -> None:
+    """Refuse anything that is not a version-4 state written by Terraform 0.12 or later."""
+    if not isinstance(data, dict):
+        raise InputError(shown, f"is not a Terraform state: the top level is {describe(data)}, not an object")
+    if "version" not in data:
+        hint = (
+            " (it looks like `terraform show -json` output: use kind terraform-plan)"
+            if "format_version" in data
+            else ""
+        )
+        raise InputError(shown, f'is not a Terraform state: it has no "version"{hint}')
+    version = data["version"]
+    if version != 4 or isinstance(version, bool) or not isinstance(version, int):
+        shown_v = version if isinstance(version, int | float) and not isinstance(version, bool) else describe(version)
+        raise InputError(
+            shown,
+            f"unsupported state format version {shown_v} (parity reads version 4, written by Terraform 0.12 and later)",
+        )
+    tf = data.get("terraform_version")
+    m = _VERSION.fullmatch(tf) if isinstance(tf, str) else None
+    if m is None:
+        what = repr(tf) if isinstance(tf, str) else describe(tf)
+        raise InputError(shown, f"terraform_version {what} is not a Terraform version such as 1.5.7")
+    if (int(m.group(1)), int(m.group(2))) < (0, 12):
+        raise InputError(
+            shown,
+            f"terraform_version {tf} predates state format version 4 (Terraform 0.12); the file is not a "
+            "state Terraform wrote",
+        )
+
+
+def read_state(data: Json, shown: str, redactor: Redactor) -> list[Instance]:
+    """The managed resource instances of one parsed state file, secrets redacted."""
+    check_header(data, shown)
+    resources = data.get("resources")
+    if resources is None:
+        return []
+    if not isinstance(resources, list):
+        raise InputError(shown, f'"resources" is {describe(resources)}, expected a list')
+    out: list[Instance] = []
+    seen: set[str] = set()
+    for n, res in enumerate(resources):
+        where = f"resources[{n}]"
+        try:
+            base = where = _base_address(res)
+            instances = _managed_instances(res)
+            for inst in instances:
+                if not isinstance(inst, dict):
+                    raise ShapeError(f"an instance is {describe(inst)}, expected an object")
+                if inst.get("deposed") is not None:
+                    continue
+                where = base + format_index(inst.get("index_key"))
+                if where in seen:
+                    raise ShapeError("the address appears twice in the file")
+                seen.add(where)
+                out.append(_instance(res, inst, where, redactor, shown))
+        except ShapeError as e:
+            raise InputError(shown, f"resource {where}: {e}") from None
+    return out
+
+
+def _base_address(res: Json) -> str:
+    """The resource's address without an instance key: ``module.a.aws_s3_bucket.logs``."""
+    if not isinstance(res, dict):
+        raise ShapeError(f"is {describe(res)}, expected an object")
+    type_, name, module = res.get("type"), res.get("name"), res.get("module")
+    if not isinstance(type_, str) or not type_:
+        raise ShapeError('has no "type"')
+    if not isinstance(name, str) or not name:
+        raise ShapeError(f'({type_}) has no "name"')
+    if module is not None and not isinstance(module, str):
+        raise ShapeError(f'"module" is {describe(module)}, expected a string')
+    return f"{module}.{type_}.{name}" if module else f"{type_}.{name}"
+
+
+def _managed_instances(res: dict[str, Any]) -> list[Any]:
+    """The instances of a managed resource; none for a data source (read, not managed)."""
+    mode = res.get("mode", "managed")
+    if mode == "data":
+        return []
+    if mode != "managed":
+        raise ShapeError(
+            f'mode is {mode!r}, neither "managed" nor "data"' if isinstance(mode, str) else "mode is not a string"
+        )
+    instances = res.get("instances", [])
+    if not isinstance(instances, list):
+        raise ShapeError(f'"instances" is {describe(instances)}, expected a list')
+    return instances
+
+
+def _instance(res: dict[str, Any], inst: dict[str, Any], address: str, redactor: Redactor, shown: str) -> Instance:
+    attrs = inst.get("attributes")
+    flat = False
+    if attrs is None:
+        attrs = inst.get("attributes_flat")
+        flat = attrs is not None
+    if attrs is None:
+        attrs = {}
+    if not isinstance(attrs, dict):
+        raise ShapeError(f"attributes are {describe(attrs)}, expected an object")
+    redact_sensitive_paths(attrs, inst.get("sensitive_attributes"), redactor)
+    redact_secret_keys(attrs, redactor)
+    return make_instance(address, res["type"], res["name"], attrs, shown, flat=flat)
