@@ -1,0 +1,158 @@
+"""YAML and JSON reading shared by the declared sources: JSON-like output, file:line errors.
+
+PyYAML's safe loader is used with three changes, all so that what comes out is plain JSON-like data
+that the store and the diff engine can handle and that is the same on both sides of a comparison:
+
+- timestamps and ``!!binary`` stay the strings they were written as (no ``datetime``/``bytes``);
+- unknown tags (CloudFormation ``!Ref``, Ansible ``!vault``) become ``{"!Tag": value}`` instead of an error;
+- the result is copied into fresh dicts/lists with string keys, refusing alias cycles and alias
+  "billion laughs" expansion past :data:`MAX_NODES` values.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+
+from parity.errors import InputError
+from parity.model import Json
+from parity.sources.files import line_col
+
+# Values one file may expand to once YAML aliases are resolved; far above any real config.
+MAX_NODES = 2_000_000
+
+_Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class Loader(_Base):  # type: ignore[misc]
+    """Safe loader that keeps timestamps and binary as strings and tolerates unknown tags."""
+
+
+def _as_string(loader: Any, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)
+
+
+def _unknown_tag(loader: Any, tag_suffix: str, node: yaml.Node) -> Any:
+    value: Any
+    if isinstance(node, yaml.MappingNode):
+        value = loader.construct_mapping(node, deep=True)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_scalar(node)
+    return {node.tag: value}
+
+
+Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_string)
+Loader.add_constructor("tag:yaml.org,2002:binary", _as_string)
+Loader.add_multi_constructor("", _unknown_tag)
+
+
+def _key(k: Any) -> str:
+    if isinstance(k, str):
+        return k
+    if isinstance(k, bool):
+        return "true" if k else "false"
+    if k is None:
+        return "null"
+    return str(k)
+
+
+def plain(value: Any, shown: str, line: int | None = None) -> Json:
+    """A fresh JSON-like copy of parsed data (string keys, lists, no NaN), or InputError."""
+    budget = [MAX_NODES]
+    active: set[int] = set()
+
+    def walk(v: Any) -> Json:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise InputError(shown, f"expands to more than {MAX_NODES:,} values (YAML aliases?)", line)
+        if isinstance(v, str | bool | int) or v is None:
+            return v
+        if isinstance(v, float):
+            if math.isnan(v):
+                return "NaN"
+            if math.isinf(v):
+                return "Infinity" if v > 0 else "-Infinity"
+            return v
+        if isinstance(v, bytes):
+            return base64.b64encode(v).decode()
+        if isinstance(v, dict | list | tuple | set):
+            if id(v) in active:
+                raise InputError(shown, "a YAML alias refers to itself (recursive structure)", line)
+            active.add(id(v))
+            try:
+                if isinstance(v, dict):
+                    return {_key(k): walk(x) for k, x in v.items()}
+                items = sorted(v, key=repr) if isinstance(v, set) else v
+                return [walk(x) for x in items]
+            finally:
+                active.discard(id(v))
+        return str(v)  # dates from other loaders, and anything else exotic
+
+    return walk(value)
+
+
+def _mark_line(e: yaml.YAMLError, text: str) -> tuple[int | None, int | None]:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    if mark is not None:
+        return mark.line + 1, mark.column + 1
+    pos = getattr(e, "position", None)  # ReaderError: a character YAML does not allow
+    if isinstance(pos, int):
+        return line_col(text, min(pos, len(text)))
+    return None, None
+
+
+def _yaml_message(e: yaml.YAMLError) -> str:
+    problem = getattr(e, "problem", None)
+    context = getattr(e, "context", None)
+    if problem:
+        return f"invalid YAML: {context + ', ' if context else ''}{problem}"
+    return f"invalid YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+
+
+def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
+    """Each non-empty YAML document as ``(line of its first content, JSON-like data)``."""
+    loader = Loader(text)
+    try:
+        while True:
+            try:
+                if not loader.check_node():
+                    break
+                node = loader.get_node()
+                if node is None:
+                    continue
+                line = node.start_mark.line + 1
+                data = loader.construct_document(node)
+            except yaml.YAMLError as e:
+                ln, col = _mark_line(e, text)
+                raise InputError(shown, _yaml_message(e), ln, col) from None
+            except RecursionError:
+                raise InputError(shown, "invalid YAML: nested too deeply") from None
+            if data is None:
+                continue  # an empty document, e.g. between two '---' or a comment-only one
+            yield line, plain(data, shown, line)
+    finally:
+        loader.dispose()
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_document(text: str, shown: str) -> Json:
+    """The JSON value in ``text``, or InputError with line and column."""
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        raise InputError(shown, f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
+    except ValueError as e:
+        raise InputError(shown, f"invalid JSON: {e}") from None
+    except RecursionError:
+        raise InputError(shown, "invalid JSON: nested too deeply") from None
+    return plain(data, shown, 1)

@@ -1,0 +1,5 @@
+"""Kubernetes sources (importing this registers ``kubernetes-manifests``)."""
+
+from parity.sources.kubernetes import manifests as manifests
+
+__all__ = ["manifests"]
