@@ -1,0 +1,166 @@
+"""Engine creation, error translation and migrations: the only place that knows which backend is in use.
+
+The repository code is one code path for SQLite and PostgreSQL; the differences live here, as engine options:
+
+- SQLite: the parent folder is created, WAL journaling (readers never block the writer), foreign keys on,
+  a busy timeout (a second writer waits instead of failing), and SQLAlchemy -- not the sqlite3 module -- emits
+  BEGIN, so reads are transactional too and write transactions start with ``BEGIN IMMEDIATE`` (taking the write
+  lock up front, which is what makes concurrent writers wait rather than fail with ``database is locked``).
+- PostgreSQL: a connect timeout, so an unreachable server fails in seconds.
+
+Every database error that reaches a caller becomes a one-line :class:`~parity.errors.ParityError` naming the
+URL with its password masked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL, Connection, Engine
+
+from parity.errors import ParityError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+BUSY_TIMEOUT_S = 60.0
+PG_CONNECT_TIMEOUT_S = 10
+# Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE; elsewhere: no effect).
+WRITE = "parity_write"
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL, or a ParityError saying why ``url`` is not one."""
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as e:
+        raise ParityError(
+            f"invalid store URL {mask_text(url)!r}: expected sqlite:///PATH or postgresql+psycopg://..."
+        ) from e
+
+
+def mask_text(url: str) -> str:
+    """``url`` with any password hidden, even when it does not parse."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except Exception:  # unparsable: hide everything between "://user:" and "@"
+        head, sep, rest = url.partition("://")
+        if not sep or "@" not in rest:
+            return url
+        cred, _, host = rest.rpartition("@")
+        user = cred.split(":", 1)[0]
+        return f"{head}://{user}:***@{host}"
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of a driver error, without SQLAlchemy's statement/parameter dump."""
+    orig = getattr(error, "orig", None) or error
+    text = str(orig).strip().splitlines()
+    return text[0] if text else type(orig).__name__
+
+
+@contextmanager
+def translated(masked_url: str) -> Iterator[None]:
+    """Turn database errors into one-line ParityErrors naming the (masked) store URL."""
+    try:
+        yield
+    except sa.exc.DBAPIError as e:
+        raise ParityError(f"store {masked_url}: {one_line(e)}") from e
+    except sa.exc.NoSuchModuleError as e:
+        raise ParityError(f"store {masked_url}: unsupported database driver ({one_line(e)})") from e
+
+
+def create_engine(url: URL) -> Engine:
+    """An engine for ``url`` with the per-backend options described in the module docstring."""
+    masked = url.render_as_string(hide_password=True)
+    options: dict[str, Any] = {}
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        _prepare_sqlite_path(url, masked)
+        options["connect_args"] = {"timeout": BUSY_TIMEOUT_S}
+    elif backend == "postgresql":
+        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S}
+    with translated(masked):
+        try:
+            engine = sa.create_engine(url, **options)
+        except sa.exc.ArgumentError as e:
+            raise ParityError(f"store {masked}: {one_line(e)}") from e
+    if backend == "sqlite":
+        _sqlite_events(engine)
+    return engine
+
+
+def _prepare_sqlite_path(url: URL, masked: str) -> None:
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    try:
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ParityError(f"store {masked}: cannot create its folder: {e.strerror or e}") from e
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (see _on_begin)
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")  # durable at checkpoints; safe with WAL
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+# ---------------------------------------------------------------- migrations
+
+
+def _alembic_config(connection: Connection) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _heads() -> set[str]:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    return set(ScriptDirectory.from_config(cfg).get_heads())
+
+
+def _current(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def migrate(engine: Engine, masked_url: str) -> None:
+    """Bring the schema to the newest revision; a cheap no-op when it is there already.
+
+    Concurrent callers are safe: SQLite writers are serialised by ``BEGIN IMMEDIATE``; on PostgreSQL the loser
+    of a race fails on the catalog, finds the schema at head on a second look and returns.
+    """
+    heads = _heads()
+    with translated(masked_url):
+        with engine.connect() as conn:
+            if _current(conn) == heads:
+                return
+        try:
+            with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+                if _current(conn) != heads:
+                    command.upgrade(_alembic_config(conn), "head")
+        except sa.exc.DBAPIError:
+            with engine.connect() as conn:
+                if _current(conn) == heads:
+                    return  # another process migrated concurrently
+            raise
