@@ -21,6 +21,7 @@ Identity rules (relied on by pairing and by the live Kubernetes source):
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -43,6 +44,8 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 KUSTOMIZE_TIMEOUT_S = 120
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+# kubectl's log header on error lines: `E1126 10:52:18.719623   21571 run.go:72] `
+_KLOG_PREFIX = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] ")
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def render_kustomization(folder: Path, shown: str) -> str:
         raise InputError(shown, f"kubectl kustomize took over {KUSTOMIZE_TIMEOUT_S}s") from None
     if proc.returncode != 0:
         first = next((ln.strip() for ln in proc.stderr.splitlines() if ln.strip()), f"exit {proc.returncode}")
+        first = _KLOG_PREFIX.sub("", first)
         raise InputError(shown, f"kubectl kustomize failed: {first}")
     return proc.stdout
 
