@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -381,6 +382,14 @@ def test_recursive_yaml_alias_is_an_input_error(tmp_path: Path, redactor: Redact
         _snap(tmp_path, redactor, "loop.yaml")
 
 
+def test_yaml_alias_bomb_is_an_input_error(tmp_path: Path, redactor: Redactor) -> None:
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    (tmp_path / "bomb.yaml").write_text("\n".join(lines))
+    with pytest.raises(InputError, match="expands to more than"):
+        _snap(tmp_path, redactor, "bomb.yaml")
+
+
 # --- the redaction helpers -------------------------------------------------------------------------
 
 
@@ -446,3 +455,119 @@ def test_roundtrip_helpers_read_what_json_and_yaml_dump(tmp_path: Path, redactor
     (tmp_path / "d.yaml").write_text(yaml.safe_dump(data))
     rs = {r.id: r.attributes for r in _snap(tmp_path, redactor, ".").resources}
     assert rs == {"d.json": data, "d.yaml": data}
+
+
+# --- properties (Hypothesis) -----------------------------------------------------------------------
+
+from hypothesis import HealthCheck, assume, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from parity.redact import looks_secret  # noqa: E402
+from parity.sources.config.dotenv import parse_dotenv  # noqa: E402
+from parity.sources.config.formats import read_ini, read_json, read_yaml  # noqa: E402
+from parity.sources.config.hcl import parse_hcl  # noqa: E402
+from parity.sources.config.properties import parse_properties  # noqa: E402
+
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FIXED = Redactor(b"parity-tests-fixed-key-0123456789")
+
+# Text that looks a little like config files, so the readers' branches are reached, plus anything.
+_config_chars = st.sampled_from(list("abcXYZ_=:#!'\"\\ \t\n-[]{}|>&*.$u0123")) | st.characters()
+config_like_text = st.text(_config_chars, max_size=200)
+
+
+@pytest.mark.parametrize(
+    "reader", [parse_dotenv, parse_properties, read_yaml, read_json, read_ini], ids=lambda f: f.__name__
+)
+@FAST
+@given(text=config_like_text)
+def test_readers_parse_or_raise_input_error(reader: object, text: str) -> None:
+    assert callable(reader)
+    try:
+        result = reader(text, "fuzz.txt")
+    except InputError as e:
+        assert e.file == "fuzz.txt"
+        return
+    assert isinstance(result, dict)
+    json.dumps(result)  # JSON-like, whatever came in
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=config_like_text)
+def test_hcl_reader_parses_or_raises_input_error(text: str) -> None:
+    try:
+        json.dumps(parse_hcl(text, "fuzz.tf"))
+    except InputError as e:
+        assert e.file == "fuzz.tf"
+
+
+plain_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True).filter(lambda k: not looks_secret(k))
+values = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40)
+
+
+def _dotenv_line(key: str, value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'{key}="{escaped}"'
+
+
+@FAST
+@given(data=st.dictionaries(plain_keys, values, max_size=8))
+def test_dotenv_round_trip(tmp_path: Path, data: dict[str, str]) -> None:
+    (tmp_path / ".env").write_text("\n".join(_dotenv_line(k, v) for k, v in data.items()) + "\n")
+    assert _one(tmp_path, FIXED, ".env").attributes == redact_tree(data, FIXED)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | values,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(plain_keys, inner, max_size=3),
+    max_leaves=10,
+)
+
+
+@FAST
+@given(data=st.dictionaries(plain_keys, json_values, max_size=6))
+def test_json_and_yaml_round_trip(tmp_path: Path, data: dict[str, object]) -> None:
+    (tmp_path / "s.json").write_text(json.dumps(data))
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(data))
+    expected = redact_tree(data, FIXED)
+    rs = {r.id: r.attributes for r in _snap(tmp_path, FIXED, ".").resources}
+    assert rs == {"s.json": expected, "s.yaml": expected}
+
+
+secret_keys = st.sampled_from(["password", "DB_PASSWORD", "api_key", "apiKey", "client-secret", "AUTH_TOKEN"])
+
+
+@FAST
+@given(key=secret_keys, value=st.text(min_size=1, max_size=30).filter(lambda v: v.strip() != "" and "\x00" not in v))
+def test_secret_keys_are_redacted_in_every_format(tmp_path: Path, key: str, value: str) -> None:
+    env_key_ = key.replace("-", "_")
+    (tmp_path / ".env").write_text(_dotenv_line(env_key_, value) + "\n")
+    (tmp_path / "s.json").write_text(json.dumps({"nested": {key: value}}))
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({"nested": {key: value}}))
+    snap = _snap(tmp_path, FIXED, ".")
+    by_id = {r.id: r.attributes for r in snap.resources}
+    marker = FIXED.redact(value)
+    assert by_id[".env"] == {env_key_: marker}
+    assert by_id["s.json"] == by_id["s.yaml"] == {"nested": {key: marker}}
+
+
+line_templates = st.sampled_from(
+    ["{k} = {v}", "{k}: {v}", "{k}={v}", '{k}="{v}"', "export {k}={v}", '  "{k}": "{v}",', "- {k}={v}", "{k} ={v}  "]
+)
+secret_values = st.text(st.characters(blacklist_characters="\n\x00", blacklist_categories=("Cs",)), min_size=1)
+other_lines = st.lists(st.text(st.characters(blacklist_characters="\n"), max_size=30), max_size=4)
+
+
+@FAST
+@given(key=secret_keys, value=secret_values, template=line_templates, before=other_lines, after=other_lines)
+def test_redact_text_never_leaves_the_secret(
+    key: str, value: str, template: str, before: list[str], after: list[str]
+) -> None:
+    assume(value.strip(" \t'\",;") != "")  # an empty (quoted) value has nothing to hide
+    assume(not value.startswith("<redacted:"))
+    assume(not ("{k}:" in template and value.strip().startswith(("|", ">"))))  # a YAML block indicator
+    line = template.format(k=key, v=value)
+    assume(all(value not in other for other in [*before, *after, line.replace(value, "")]))
+    out = redact_text("\n".join([*before, line, *after]), FIXED)
+    assert value not in re.sub(r"<redacted:[0-9a-f]+>", "<>", out)
+    assert out.count("\n") == len(before) + len(after)

@@ -62,7 +62,7 @@ def redact_text(text: str, redactor: Redactor) -> str:
             continue
         post = m["rest"][len(val) :]
         head = m["pre"] + m["q"] + m["key"] + m["q"] + m["sep"]
-        if _BLOCK.fullmatch(val):
+        if ":" in m["sep"] and _BLOCK.fullmatch(val):
             # A YAML block scalar: the secret is the block of deeper-indented lines below.
             base = _indent(line)
             j = i

@@ -118,7 +118,10 @@ def _yaml_message(e: yaml.YAMLError) -> str:
 
 def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
     """Each non-empty YAML document as ``(line of its first content, JSON-like data)``."""
-    loader = Loader(text)
+    try:
+        loader = Loader(text)
+    except UnicodeError:  # lone surrogates: not from a file (read_text decodes UTF-8), but be total
+        raise InputError(shown, "invalid YAML: not valid Unicode text") from None
     try:
         while True:
             try:
