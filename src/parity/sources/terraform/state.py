@@ -88,7 +88,7 @@ def check_header(data: Json, shown: str) -> None:
     tf = data.get("terraform_version")
     m = _VERSION.fullmatch(tf) if isinstance(tf, str) else None
     if m is None:
-        what = repr(tf) if isinstance(tf, str) else describe(tf)
+        what = repr(tf[:40]) if isinstance(tf, str) else describe(tf)
         raise InputError(shown, f"terraform_version {what} is not a Terraform version such as 1.5.7")
     if (int(m.group(1)), int(m.group(2))) < (0, 12):
         raise InputError(
@@ -149,7 +149,7 @@ def _managed_instances(res: dict[str, Any]) -> list[Any]:
         return []
     if mode != "managed":
         raise ShapeError(
-            f'mode is {mode!r}, neither "managed" nor "data"' if isinstance(mode, str) else "mode is not a string"
+            f'mode is {mode[:40]!r}, neither "managed" nor "data"' if isinstance(mode, str) else "mode is not a string"
         )
     instances = res.get("instances", [])
     if not isinstance(instances, list):
