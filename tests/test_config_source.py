@@ -162,6 +162,7 @@ def test_dotenv(redactor: Redactor) -> None:
         "SINGLE": "keep $literal and \\n",
         "ESCAPED": 'line1\nline2 "q"',
         "URL": "https://example.com/#anchor",
+        "UNQUOTED": "plain value",
         "MULTI": "first\nsecond",
         "DB_PASSWORD": redactor.redact("env-Pw-5555"),
     }
@@ -502,7 +503,7 @@ def test_hcl_reader_parses_or_raises_input_error(text: str) -> None:
 
 
 plain_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True).filter(lambda k: not looks_secret(k))
-values = st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=40)
+values = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
 
 
 def _dotenv_line(key: str, value: str) -> str:
@@ -554,8 +555,8 @@ def test_secret_keys_are_redacted_in_every_format(tmp_path: Path, key: str, valu
 line_templates = st.sampled_from(
     ["{k} = {v}", "{k}: {v}", "{k}={v}", '{k}="{v}"', "export {k}={v}", '  "{k}": "{v}",', "- {k}={v}", "{k} ={v}  "]
 )
-secret_values = st.text(st.characters(blacklist_characters="\n\x00", blacklist_categories=("Cs",)), min_size=1)
-other_lines = st.lists(st.text(st.characters(blacklist_characters="\n"), max_size=30), max_size=4)
+secret_values = st.text(st.characters(codec="utf-8", exclude_characters="\n\x00"), min_size=1)
+other_lines = st.lists(st.text(st.characters(exclude_characters="\n"), max_size=30), max_size=4)
 
 
 @FAST

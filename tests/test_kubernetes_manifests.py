@@ -13,7 +13,6 @@ from parity.errors import InputError
 from parity.model import Resource, Snapshot
 from parity.redact import Redactor
 from parity.registry import CollectContext, source_kinds
-from parity.sources.kubernetes import manifests
 from parity.sources.kubernetes.manifests import collect
 
 DATA = Path(__file__).parent / "data" / "kubernetes"
@@ -420,7 +419,7 @@ def test_realistic_kustomize_rendered_sample(redactor: Redactor) -> None:
 def test_kustomization_folder_unrendered_without_kubectl_records_gap(
     redactor: Redactor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(manifests.shutil, "which", lambda _name: None)
+    monkeypatch.setattr(shutil, "which", lambda _name: None)
     snap = _snap(DATA, redactor, "kustomize/base")
     assert not snap.coverage.complete
     (gap,) = snap.coverage.gaps
