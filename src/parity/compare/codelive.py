@@ -1,0 +1,168 @@
+"""Code vs live inside one environment: ``unmanaged``, ``missing``, ``changed`` and the coverage figure.
+
+Declared resources (snapshots with role "declared") are matched to live ones (role "live") by
+``(type, id)``, then by ``(type, key)``, 1:1 and unambiguous only. Inputs are canonical snapshots.
+
+- ``changed``: a pair whose values differ on the paths the declaration states. Live objects carry
+  server-filled fields the code never mentions, so a mapping key present only on the live side is not
+  compared ("what the code says" is the contract, as with ``kubectl diff``). Lists are compared whole
+  (an extra live ingress rule or container is a change); elements matched by identity or position are
+  projected the same way.
+- ``missing``: declared, not live; only when the type is checkable live: some live snapshot listed
+  it (``Coverage.listed``) or returned a resource of it, and no live snapshot has a coverage gap for it.
+- ``unmanaged``: live, declared nowhere; not for owners in :data:`NOT_USER_MANAGED` (AWS-managed
+  objects, objects a Kubernetes controller created) nor :data:`MANAGED_ELSEWHERE` (CloudFormation
+  stacks, Helm releases: code exists, in a tool parity was not pointed at).
+- coverage figure: managed / live, where live counts live resources except :data:`NOT_USER_MANAGED`
+  ones, and managed those that pair with a declaration or are :data:`MANAGED_ELSEWHERE`. None when the
+  environment has no live source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from parity.compare.diff import diff, identity_field
+from parity.compare.envinfo import covers, label, summarize_paths
+from parity.compare.pairing import match_unique
+from parity.compare.severity import change_severity, severity
+from parity.compare.types import Inventory, Rules
+from parity.model import CoverageGap, Finding, Json, Resource
+from parity.normalize.noise import NoiseKB, default_kb
+
+NOT_USER_MANAGED = ("aws-managed", "kubernetes")
+MANAGED_ELSEWHERE = ("cloudformation", "helm")
+
+
+@dataclass(frozen=True)
+class CodeLiveResult:
+    findings: tuple[Finding, ...]
+    managed: int
+    live: int
+    coverage: float | None  # managed / live; None when there is no live source
+    gaps: tuple[CoverageGap, ...]  # the live sources' coverage gaps (what could not be checked)
+    unchecked_types: tuple[str, ...] = ()  # declared types no live source lists: no `missing` for them
+
+
+def project(declared: Json, live: Json) -> Json:
+    """``live`` cut down to the mapping keys ``declared`` states (lists stay whole; see module docstring)."""
+    td, tl = type(declared), type(live)
+    if td is dict and tl is dict:
+        return {k: project(declared[k], live[k]) for k in declared if k in live}
+    if td is list and tl is list:
+        fd, fl = identity_field(declared), identity_field(live)
+        if fd is not None and fd == fl:
+            by_key = {x[fd]: x for x in declared}
+            return [project(by_key[x[fd]], x) if x[fd] in by_key else x for x in live]
+        return [project(declared[i], x) if i < len(declared) else x for i, x in enumerate(live)]
+    return live
+
+
+def _by_id(r: Resource) -> str:
+    return f"{r.type}\x1f{r.id}"
+
+
+def _by_key(r: Resource) -> str:
+    return f"{r.type}\x1f{r.key}"
+
+
+def _checkable_types(inv: Inventory) -> tuple[set[str], list[CoverageGap]]:
+    live = [s for s in inv.snapshots if s.role == "live"]
+    types: set[str] = set()
+    gaps: list[CoverageGap] = []
+    for s in live:
+        types.update(s.coverage.listed)
+        types.update(r.type for r in s.resources)
+        gaps.extend(s.coverage.gaps)
+    return {t for t in types if covers(live, t)}, gaps
+
+
+def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -> CodeLiveResult:
+    """Declared vs live for one environment (see the module docstring). ``rules`` is accepted for
+    symmetry with the other analyses (expectations apply between environments, not here)."""
+    del rules
+    kb = kb or default_kb()
+    env = inv.environment
+    declared = list(inv.resources("declared"))
+    live_all = list(inv.resources("live"))
+    has_live = any(s.role == "live" for s in inv.snapshots)
+    pairs: list[tuple[Resource, Resource]] = []
+    rest_d, rest_l = match_unique(declared, live_all, _by_id, _by_id, pairs)
+    rest_d, rest_l = match_unique(rest_d, rest_l, _by_key, _by_key, pairs)
+
+    findings: list[Finding] = []
+    for d, lv in pairs:
+        dv: Mapping[str, Json] = d.attributes
+        dval: dict[str, Json] = dict(dv)
+        lval: dict[str, Json] = dict(lv.attributes)
+        if d.tags:
+            dval.setdefault("tags", dict(d.tags))
+            if lv.tags:
+                lval.setdefault("tags", dict(lv.tags))
+        changes = diff(dval, project(dval, lval), kb.for_type(d.type).canonical)
+        if not changes:
+            continue
+        findings.append(
+            Finding(
+                kind="changed",
+                severity=change_severity("changed", d.type, changes),
+                type=d.type,
+                key=d.key,
+                environments=(env,),
+                resources={env: lv.id},
+                message=f"{d.type} {label(d)} in {env} differs from its declaration"
+                f"{f' in {d.origin}' if d.origin else ''}: {summarize_paths([c.path for c in changes])}",
+                changes=tuple(changes),
+                location=d.location,
+            )
+        )
+
+    checkable, gaps = _checkable_types(inv) if has_live else (set(), [])
+    unchecked: set[str] = set()
+    if has_live:
+        for d in rest_d:
+            if d.type not in checkable:
+                unchecked.add(d.type)
+                continue
+            findings.append(
+                Finding(
+                    kind="missing",
+                    severity=severity("missing"),
+                    type=d.type,
+                    key=d.key,
+                    environments=(env,),
+                    resources={env: d.id},
+                    message=f"{d.type} {label(d)} is declared{f' in {d.origin}' if d.origin else ''} "
+                    f"but not live in {env}",
+                    location=d.location,
+                )
+            )
+    for lv in rest_l:
+        if lv.owner in NOT_USER_MANAGED or lv.owner in MANAGED_ELSEWHERE:
+            continue
+        findings.append(
+            Finding(
+                kind="unmanaged",
+                severity=severity("unmanaged"),
+                type=lv.type,
+                key=lv.key,
+                environments=(env,),
+                resources={env: lv.id},
+                message=f"{lv.type} {label(lv)} is live in {env} but declared nowhere",
+            )
+        )
+
+    paired_live = {id(lv) for _, lv in pairs}
+    counted = [r for r in live_all if r.owner not in NOT_USER_MANAGED]
+    managed = sum(1 for r in counted if id(r) in paired_live or r.owner in MANAGED_ELSEWHERE)
+    coverage = (managed / len(counted) if counted else 1.0) if has_live else None
+    findings.sort(key=lambda f: (f.kind, f.type, f.key))
+    return CodeLiveResult(
+        findings=tuple(findings),
+        managed=managed,
+        live=len(counted),
+        coverage=coverage,
+        gaps=tuple(gaps),
+        unchecked_types=tuple(sorted(unchecked)),
+    )

@@ -1,0 +1,190 @@
+"""Environment vs environment: ``only_in`` and ``differs`` between two mirrors.
+
+What is compared: like with like. When both environments have live sources, live is compared with
+live; else, when both have declared sources, declared with declared; else each side's everything.
+Inputs are canonical snapshots (:func:`parity.normalize.canonicalize` has been applied, as it is
+before anything is stored).
+
+Steps: pair (:mod:`parity.compare.pairing`) -> for every pair, the comparable value (canonical
+attributes without the KB's instance-specific paths, plus ``tags`` when the attributes hold none)
+is serialised with sorted keys and each side's placeholders are applied to the whole batch of bytes
+with one regex pass; equal bytes mean equal resources, so only the pairs whose bytes differ are
+decoded and walked by :func:`parity.compare.diff.diff`. Changes matched by an ``expected`` rule are
+moved to ``Finding.suppressed`` (rule ``expected``); a pair whose every change is expected yields no
+finding, and :class:`MirrorResult.expected` lists all expected differences for the report.
+
+An unpaired resource is ``only_in`` unless its type is not fully covered on either side: a failed or
+denied listing is a coverage gap, never "deleted".
+
+Change values are shown after placeholders (``arn:aws:iam::{account}:role/shop-{env}``): that is the
+form in which the two sides were found to differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import orjson
+
+from parity.compare.diff import diff
+from parity.compare.envinfo import (
+    compared_role,
+    covers,
+    label,
+    placeholders_for,
+    resources_of,
+    snapshots_of,
+    summarize_paths,
+)
+from parity.compare.pairing import pair_resources
+from parity.compare.severity import change_severity, only_in_severity
+from parity.compare.types import Inventory, Rules
+from parity.model import Change, Finding, Json, Resource, Suppressed
+from parity.normalize.noise import NoiseKB, default_kb
+from parity.normalize.placeholders import Placeholders
+from parity.normalize.strip import strip
+
+_DUMP = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+@dataclass(frozen=True)
+class ExpectedDifference:
+    """A difference between mirrors that an ``expected`` rule declares intended."""
+
+    type: str
+    key: str
+    environments: tuple[str, str]
+    resources: Mapping[str, str]
+    change: Change
+    reason: str
+
+
+@dataclass(frozen=True)
+class MirrorResult:
+    findings: tuple[Finding, ...]
+    expected: tuple[ExpectedDifference, ...]
+    role: str | None  # "live", "declared" or None (everything), see compared_role
+    pairs: int
+    uncovered_types: tuple[str, ...]  # types whose unpaired resources were not reported (coverage gap)
+
+
+def comparable(r: Resource, kb: NoiseKB) -> dict[str, Json]:
+    """What is compared between mirrors: attributes minus instance-specific paths, plus tags."""
+    attrs: dict[str, Json] = r.attributes if type(r.attributes) is dict else dict(r.attributes)
+    inst = kb.for_type(r.type).instance
+    if inst is not None:
+        attrs = strip(attrs, inst)
+    if r.tags and "tags" not in attrs:
+        attrs = {**attrs, "tags": dict(r.tags)}
+    return attrs
+
+
+def _batch_sub(ph: Placeholders, values: Sequence[dict[str, Json]]) -> list[bytes]:
+    # orjson never writes a raw newline (it escapes them in strings): a safe record separator.
+    if not values:
+        return []
+    return ph.sub_bytes(b"\n".join(orjson.dumps(v, option=_DUMP) for v in values)).split(b"\n")
+
+
+def _decode(raw: bytes, ph: Placeholders, value: dict[str, Json]) -> Json:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:  # a substitution broke the JSON (an odd token): walk instead
+        return ph.apply(value)
+
+
+def mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB | None = None) -> MirrorResult:
+    """Compare two mirrors; see the module docstring."""
+    kb = kb or default_kb()
+    L, R = left.environment, right.environment
+    envs = (L, R)
+    role = compared_role(left, right)
+    snaps_l, snaps_r = snapshots_of(left, role), snapshots_of(right, role)
+    ph_l = placeholders_for(left, rules, (right,))
+    ph_r = placeholders_for(right, rules, (left,))
+    pairing = pair_resources(resources_of(snaps_l), resources_of(snaps_r), ph_l, ph_r, rules.pair_tags)
+
+    findings: list[Finding] = []
+    expected_all: list[ExpectedDifference] = []
+    vals_l = [comparable(a, kb) for a, _ in pairing.pairs]
+    vals_r = [comparable(b, kb) for _, b in pairing.pairs]
+    subs_l = _batch_sub(ph_l, vals_l)
+    subs_r = _batch_sub(ph_r, vals_r)
+    for i, (a, b) in enumerate(pairing.pairs):
+        if subs_l[i] == subs_r[i]:
+            continue
+        lv = _decode(subs_l[i], ph_l, vals_l[i])
+        rv = _decode(subs_r[i], ph_r, vals_r[i])
+        changes = diff(lv, rv, kb.for_type(a.type).canonical)
+        if not changes:
+            continue
+        kept: list[Change] = []
+        supp: list[Suppressed] = []
+        resources = {L: a.id, R: b.id}
+        for c in changes:
+            rule = next(
+                (
+                    e
+                    for e in rules.expected
+                    if e.matches(a.type, a.key, c.path, envs) or e.matches(b.type, b.key, c.path, envs)
+                ),
+                None,
+            )
+            if rule is None:
+                kept.append(c)
+            else:
+                supp.append(Suppressed(rule="expected", reason=rule.reason, change=c))
+                expected_all.append(ExpectedDifference(a.type, a.key, envs, resources, c, rule.reason))
+        if not kept:
+            continue
+        findings.append(
+            Finding(
+                kind="differs",
+                severity=change_severity("differs", a.type, kept),
+                type=a.type,
+                key=a.key,
+                environments=envs,
+                resources=resources,
+                message=f"{a.type} {label(a)} differs between {L} and {R}: {summarize_paths([c.path for c in kept])}",
+                changes=tuple(kept),
+                suppressed=tuple(supp),
+                location=a.location or b.location,
+            )
+        )
+
+    uncovered: set[str] = set()
+    for present, absent, side, snaps_present, snaps_absent in (
+        (L, R, pairing.only_left, snaps_l, snaps_r),
+        (R, L, pairing.only_right, snaps_r, snaps_l),
+    ):
+        for r in side:
+            if not (covers(snaps_absent, r.type) and covers(snaps_present, r.type)):
+                uncovered.add(r.type)
+                continue
+            findings.append(
+                Finding(
+                    kind="only_in",
+                    severity=only_in_severity(present, absent, rules.promotion),
+                    type=r.type,
+                    key=r.key,
+                    environments=envs,
+                    resources={present: r.id},
+                    message=f"{r.type} {label(r)} only in {present} (not in {absent})",
+                    location=r.location,
+                    detail=present,
+                )
+            )
+    findings.sort(key=lambda f: (f.kind, f.type, f.key, f.detail))
+    return MirrorResult(
+        findings=tuple(findings),
+        expected=tuple(expected_all),
+        role=role,
+        pairs=len(pairing.pairs),
+        uncovered_types=tuple(sorted(uncovered)),
+    )
+
+
+def compare_mirrors(left: Inventory, right: Inventory, rules: Rules) -> list[Finding]:
+    """``only_in`` and ``differs`` findings between two mirrors (see :func:`mirror_report`)."""
+    return list(mirror_report(left, right, rules).findings)

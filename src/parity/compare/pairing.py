@@ -1,0 +1,109 @@
+"""Pairing the resources of two environments: which staging object is the mirror of which production one.
+
+Pairs are only ever made between resources of the same ``type``, and only for unambiguous 1:1 matches:
+a candidate key shared by exactly one unpaired resource on each side. Passes run in order, each over
+what is still unpaired:
+
+1. the same ``key`` (same Terraform address, Kubernetes key, config path);
+2. the same value of a pair tag (``Rules.pair_tags``, one pass per tag, in order), after each side's
+   placeholders (its environment tokens, accounts, regions) are applied to the value;
+3. the same ``name`` after placeholders (``shop-prod-logs`` ~ ``shop-staging-logs``);
+4. the same ``key`` after placeholders (a namespace or a path holding the environment's name).
+
+Whatever stays unpaired is returned per side.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from parity.model import Resource
+from parity.normalize.placeholders import Placeholders
+
+KeyFn = Callable[[Resource], str | None]
+
+
+@dataclass(frozen=True)
+class Pairing:
+    pairs: tuple[tuple[Resource, Resource], ...]
+    only_left: tuple[Resource, ...]
+    only_right: tuple[Resource, ...]
+
+
+def match_unique(
+    left: list[Resource], right: list[Resource], kl: KeyFn, kr: KeyFn, pairs: list[tuple[Resource, Resource]]
+) -> tuple[list[Resource], list[Resource]]:
+    """Append to ``pairs`` every key shared by exactly one resource per side; return the rest per side."""
+    gl: dict[str, list[int]] = defaultdict(list)
+    gr: dict[str, list[int]] = defaultdict(list)
+    for i, r in enumerate(left):
+        k = kl(r)
+        if k is not None:
+            gl[k].append(i)
+    for i, r in enumerate(right):
+        k = kr(r)
+        if k is not None:
+            gr[k].append(i)
+    used_l: set[int] = set()
+    used_r: set[int] = set()
+    for k, ls in gl.items():
+        rs = gr.get(k)
+        if rs is not None and len(ls) == 1 and len(rs) == 1:
+            pairs.append((left[ls[0]], right[rs[0]]))
+            used_l.add(ls[0])
+            used_r.add(rs[0])
+    if not used_l:
+        return left, right
+    return (
+        [r for i, r in enumerate(left) if i not in used_l],
+        [r for i, r in enumerate(right) if i not in used_r],
+    )
+
+
+def _tag_key(ph: Placeholders, tag: str) -> KeyFn:
+    def key(r: Resource) -> str | None:
+        v = r.tags.get(tag)
+        return ph.sub_str(v) if isinstance(v, str) and v else None
+
+    return key
+
+
+def _name_key(ph: Placeholders) -> KeyFn:
+    return lambda r: ph.sub_str(r.name) if r.name else None
+
+
+def _subkey(ph: Placeholders) -> KeyFn:
+    return lambda r: ph.sub_str(r.key)
+
+
+def pair_resources(
+    left: Sequence[Resource],
+    right: Sequence[Resource],
+    left_ph: Placeholders,
+    right_ph: Placeholders,
+    pair_tags: Sequence[str] = (),
+) -> Pairing:
+    """Pair ``left`` with ``right`` (see the module docstring). Deterministic for a given input order."""
+    by_type_l: dict[str, list[Resource]] = defaultdict(list)
+    by_type_r: dict[str, list[Resource]] = defaultdict(list)
+    for r in left:
+        by_type_l[r.type].append(r)
+    for r in right:
+        by_type_r[r.type].append(r)
+    pairs: list[tuple[Resource, Resource]] = []
+    only_l: list[Resource] = []
+    only_r: list[Resource] = []
+    passes: list[tuple[KeyFn, KeyFn]] = [(lambda r: r.key, lambda r: r.key)]
+    passes += [(_tag_key(left_ph, t), _tag_key(right_ph, t)) for t in pair_tags]
+    passes += [(_name_key(left_ph), _name_key(right_ph)), (_subkey(left_ph), _subkey(right_ph))]
+    for type_ in sorted({*by_type_l, *by_type_r}):
+        ul, ur = by_type_l.get(type_, []), by_type_r.get(type_, [])
+        for kl, kr in passes:
+            if not ul or not ur:
+                break
+            ul, ur = match_unique(ul, ur, kl, kr, pairs)
+        only_l.extend(ul)
+        only_r.extend(ur)
+    return Pairing(tuple(pairs), tuple(only_l), tuple(only_r))

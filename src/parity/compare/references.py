@@ -1,0 +1,185 @@
+"""Cross-environment references: a value in one environment that names another environment.
+
+For each environment E, every string value (attributes and tags, every resource, both roles) is
+scanned for:
+
+- another environment's account id (``environments.<env>.accounts`` and sources' account facts): a
+  12-digit number standing alone;
+- another environment's hostname (``environments.<env>.hostnames``): a hostname equal to, or under, one
+  of its domains; the most specific configured domain wins, so ``api.staging.example.com`` belongs to
+  staging even when production owns ``example.com``;
+- another environment's name token (``naming.tokens``) as a whole part: ``db.prod.internal``,
+  ``arn:...:shop-prod-orders``, ``/config/production/app``. A token used by several environments is
+  ignored, and where a longer token of E covers it (``pre-prod``) it is E's.
+
+Noise rule (only identifier-like text counts):
+
+- values under free-text keys (:data:`FREE_TEXT_KEYS`: description, comment, ...) are skipped;
+- a value without whitespace is identifier-like as a whole (a name, hostname, URL, ARN, path, a tag
+  value such as ``production``);
+- in a value with whitespace only the words that look structured count: an alphanumeric on both
+  sides of ``.``, ``/``, ``:`` or ``@`` (hostnames, URLs, ARNs, paths), so "Production database for
+  the shop" is not a reference and "connects to db.prod.internal nightly" is;
+- a multi-line value (an embedded file) is read line by line: the value of a ``key = value`` /
+  ``key: value`` line is judged as a whole value, other lines by the word rule;
+- redacted markers are never scanned.
+
+One finding per (resource, path), ``detail`` = the path; the change holds the value (left) as found
+in E. Severity: high when E and the environment reached are both in the promotion order, else medium.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+
+from parity.compare.diff import identity_field
+from parity.compare.envinfo import env_accounts, env_tokens, label
+from parity.compare.severity import reference_severity
+from parity.compare.types import Inventory, Rules
+from parity.model import Change, Finding, Json, Resource
+from parity.normalize.paths import join_item, join_key
+from parity.normalize.placeholders import token_pattern
+from parity.redact import is_redacted
+
+FREE_TEXT_KEYS = frozenset(
+    {"description", "comment", "comments", "note", "notes", "summary", "help", "title", "message", "displayname"}
+)
+_KV_LINE = re.compile(r"^\s*(?:export\s+)?[A-Za-z_][A-Za-z0-9_.\-]*\s*[=:](?!//)\s*(.*?)\s*$")
+_STRUCTURED = re.compile(r"[A-Za-z0-9][./:@][A-Za-z0-9]")
+_ACCOUNT = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+_HOST = re.compile(
+    r"(?<![A-Za-z0-9.-])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+_PUNCT = "\"'`,;()[]{}<>!?"
+
+
+def identifier_parts(value: str) -> list[str]:
+    """The identifier-like pieces of a string value (see the module docstring)."""
+    if "\n" in value:
+        out: list[str] = []
+        for line in value.splitlines():
+            m = _KV_LINE.match(line)
+            out.extend(identifier_parts(m.group(1)) if m and m.group(1) else _words(line))
+        return out
+    if not value or any(ch.isspace() for ch in value):
+        return _words(value)
+    return [value]
+
+
+def _words(text: str) -> list[str]:
+    out = []
+    for w in text.split():
+        w = w.strip(_PUNCT).rstrip(".")
+        if _STRUCTURED.search(w):
+            out.append(w)
+    return out
+
+
+class _Scanner:
+    """What names which environment, compiled once for all environments."""
+
+    def __init__(self, envs: Sequence[str], rules: Rules, invs: Sequence[Inventory]) -> None:
+        by_env = {i.environment: i for i in invs}
+        token_owner: dict[str, set[str]] = defaultdict(set)
+        for env in envs:
+            for t in env_tokens(env, rules):
+                token_owner[t.lower()].add(env)
+        self.token_owner = dict(token_owner)
+        pat = token_pattern(self.token_owner)
+        self.tokens = re.compile(pat) if pat else None
+        self.account_owner: dict[str, set[str]] = defaultdict(set)
+        for env in envs:
+            for a in env_accounts(env, rules, by_env.get(env)):
+                self.account_owner[a].add(env)
+        self.domain_owner: dict[str, set[str]] = defaultdict(set)
+        for env in envs:
+            for h in rules.hostnames.get(env, ()):
+                self.domain_owner[h.lower().strip(".")].add(env)
+
+    def reached(self, env: str, value: str) -> dict[str, list[str]]:
+        """Other environment -> reasons, for one string value found in ``env``."""
+        out: dict[str, list[str]] = defaultdict(list)
+        for part in identifier_parts(value):
+            for m in _ACCOUNT.finditer(part):
+                owners = self.account_owner.get(m.group())
+                if owners and env not in owners:
+                    for o in sorted(owners):
+                        out[o].append(f"account {m.group()}")
+            if self.domain_owner:
+                for m in _HOST.finditer(part):
+                    owners = self._host_owners(m.group().lower())
+                    if owners and env not in owners:
+                        for o in sorted(owners):
+                            out[o].append(f"hostname {m.group()}")
+            if self.tokens is not None:
+                for m in self.tokens.finditer(part):
+                    owners = self.token_owner.get(m.group().lower(), set())
+                    if len(owners) == 1 and env not in owners:
+                        (o,) = owners
+                        out[o].append(f"name token {m.group()!r}")
+        return out
+
+    def _host_owners(self, host: str) -> set[str] | None:
+        labels = host.split(".")
+        for i in range(len(labels) - 1):
+            owners = self.domain_owner.get(".".join(labels[i:]))
+            if owners:
+                return owners
+        return None
+
+
+def _strings(value: Json, path: str) -> Iterator[tuple[str, str]]:
+    t = type(value)
+    if t is str:
+        yield path, value
+    elif t is dict:
+        for k, v in value.items():
+            if str(k).lower().replace("_", "").replace("-", "") in FREE_TEXT_KEYS:
+                continue
+            yield from _strings(v, join_key(path, str(k)))
+    elif t is list:
+        f = identity_field(value)
+        for i, v in enumerate(value):
+            yield from _strings(v, join_item(path, str(v[f]) if f is not None else str(i)))
+
+
+def _resource_strings(r: Resource) -> Iterator[tuple[str, str]]:
+    yield from _strings(r.attributes, "")
+    if r.tags and "tags" not in r.attributes:
+        yield from _strings(dict(r.tags), "tags")
+
+
+def find_cross_env_references(inventories: Sequence[Inventory], rules: Rules) -> list[Finding]:
+    """``cross_env_reference`` findings for every environment (see the module docstring)."""
+    envs = list(dict.fromkeys([*rules.tokens, *(i.environment for i in inventories)]))
+    scanner = _Scanner(envs, rules, inventories)
+    found: dict[str, Finding] = {}
+    for inv in inventories:
+        env = inv.environment
+        for r in inv.resources():
+            for path, value in _resource_strings(r):
+                if is_redacted(value):
+                    continue
+                reached = scanner.reached(env, value)
+                if not reached:
+                    continue
+                others = tuple(sorted(reached))
+                reasons = "; ".join(f"{o}: {', '.join(dict.fromkeys(rs))}" for o, rs in sorted(reached.items()))
+                shown = value if len(value) <= 120 else value[:117] + "..."
+                f = Finding(
+                    kind="cross_env_reference",
+                    severity=reference_severity(env, others, rules.promotion),
+                    type=r.type,
+                    key=r.key,
+                    environments=(env, *others),
+                    resources={env: r.id},
+                    message=f"{r.type} {label(r)} in {env}: {path or '(value)'} = {shown!r} reaches "
+                    f"{', '.join(others)} ({reasons})",
+                    changes=(Change(path, value, None),),
+                    location=r.location,
+                    detail=path,
+                )
+                found.setdefault(f.id, f)
+    return sorted(found.values(), key=lambda f: (f.environments, f.type, f.key, f.detail))

@@ -1,0 +1,164 @@
+"""Canonical form of resources: one chain, applied to every snapshot before it is stored and compared.
+
+What :func:`canonicalize` does to every resource's attributes (tags are kept as given: a key-only tag
+is meaningful), bottom-up in a single walk:
+
+1. JSON-string documents are parsed into structure. Rule: a string whose first character is ``{`` or
+   ``[`` and that parses as a JSON object or array (IAM policy documents, container definitions,
+   embedded JSON settings), and a URL-encoded JSON object (``%7B...``, as IAM's API returns policy
+   documents). Anything else stays a string.
+2. The noise KB (:mod:`parity.normalize.noise`) is applied: volatile and write-only paths are dropped,
+   server defaults are folded only when the value equals the listed default (equality-gated, same
+   type too: ``30`` folds, ``"30"`` and ``31`` do not), order-insensitive lists are sorted.
+3. Empty is folded into absent: mapping entries whose value is ``None``, ``""``, ``[]`` or ``{}``
+   (after steps 1-2) are removed. List elements are never removed (that would change positions).
+4. IAM policy documents (any mapping with a ``Statement``) are put in canonical shape: a single
+   statement becomes a list; ``Action``/``NotAction``/``Resource``/``NotResource``, principal values and
+   condition values become sorted, de-duplicated lists (so ``"s3:GetObject"`` equals
+   ``["s3:GetObject"]``); statements are sorted (their order has no meaning in IAM).
+
+The result is deterministic and idempotent (``canonical(canonical(x)) == canonical(x)``), which the
+property tests check. A resource whose serialised attributes hold none of the byte patterns that any
+step reacts to, and whose type has no KB rules, is returned untouched without a Python-level walk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import unquote
+
+import orjson
+
+from parity.model import Json, Resource, Snapshot
+from parity.normalize.noise import NoiseKB, RuleNode, default_kb
+
+_SORT_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+# Byte patterns in orjson output that mean some step may change the value (a superset test).
+_TRIGGERS = (b'"{', b'"[', b"null", b'""', b"[]", b"{}", b'"Statement"', b'"%7B', b'"%7b')
+_IAM_SET_KEYS = ("Action", "NotAction", "Resource", "NotResource")
+_IAM_PRINCIPALS = ("Principal", "NotPrincipal")
+
+
+def sort_key(value: Json) -> bytes:
+    """The order used for order-insensitive lists: canonical JSON bytes (works across mixed types)."""
+    return orjson.dumps(value, option=_SORT_OPTS)
+
+
+def _parse_json_string(s: str) -> Json:
+    text = s
+    if s[:3] in ("%7B", "%7b"):
+        text = unquote(s)
+    if text[-1:] not in ("}", "]"):
+        return None
+    try:
+        got = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return got if isinstance(got, dict | list) else None
+
+
+def _is_empty(x: Json) -> bool:
+    return x is None or (type(x) in (str, list, dict) and not x)
+
+
+def _walk(v: Json, node: RuleNode | None) -> Json:
+    t = type(v)
+    if t is dict:
+        out: dict[str, Json] = {}
+        for k, x in v.items():
+            child = None
+            if node is not None:
+                child = node.child(k)
+                if child is not None and child.drop:
+                    continue
+            x = _walk(x, child)
+            if _is_empty(x):
+                continue
+            if child is not None and child.default is not None:
+                d = child.default[0]
+                if type(x) is type(d) and x == d:
+                    continue
+            out[k] = x
+        if "Statement" in out:
+            return _policy(out)
+        return out
+    if t is list:
+        items = node.items if node is not None else None
+        lst = [_walk(x, items) for x in v]
+        if node is not None and node.unordered:
+            lst.sort(key=sort_key)
+        return lst
+    if t is str and v and (v[0] in "{[" or v[0] == "%"):
+        parsed = _parse_json_string(v)
+        if parsed is not None:
+            return _walk(parsed, node)
+    return v
+
+
+def _as_set(v: Json) -> list[Json]:
+    items = v if isinstance(v, list) else [v]
+    seen: dict[bytes, Json] = {}
+    for x in items:
+        seen.setdefault(sort_key(x), x)
+    return [seen[k] for k in sorted(seen)]
+
+
+def _statement(s: dict[str, Json]) -> dict[str, Json]:
+    out = dict(s)
+    for k in _IAM_SET_KEYS:
+        if k in out:
+            out[k] = _as_set(out[k])
+    for k in _IAM_PRINCIPALS:
+        p = out.get(k)
+        if isinstance(p, dict):
+            out[k] = {pk: _as_set(pv) for pk, pv in p.items()}
+    cond = out.get("Condition")
+    if isinstance(cond, dict):
+        out["Condition"] = {
+            op: ({ck: _as_set(cv) for ck, cv in body.items()} if isinstance(body, dict) else body)
+            for op, body in cond.items()
+        }
+    return out
+
+
+def _policy(doc: dict[str, Json]) -> dict[str, Json]:
+    st = doc["Statement"]
+    if isinstance(st, dict):
+        st = [st]
+    if not isinstance(st, list):
+        return doc
+    stmts = [_statement(s) if isinstance(s, dict) else s for s in st]
+    stmts.sort(key=sort_key)
+    return {**doc, "Statement": stmts}
+
+
+def canonical_value(value: Json, rules: RuleNode | None = None) -> Json:
+    """The canonical form of one JSON-like value under ``rules`` (a type's KB trie, or None)."""
+    return _walk(value, rules)
+
+
+def canonical_attributes(type_: str, attributes: Mapping[str, Json], kb: NoiseKB | None = None) -> dict[str, Json]:
+    """The canonical form of a resource's attributes (see the module docstring)."""
+    rules = (kb or default_kb()).for_type(type_).canonical
+    attrs: Any = attributes if type(attributes) is dict else dict(attributes)
+    if rules is None:
+        raw = orjson.dumps(attrs, option=orjson.OPT_NON_STR_KEYS)
+        if not any(t in raw for t in _TRIGGERS):
+            return attrs  # type: ignore[no-any-return]
+    out = _walk(attrs, rules)
+    return out if isinstance(out, dict) else {}
+
+
+def canonical_resource(r: Resource, kb: NoiseKB | None = None) -> Resource:
+    attrs = canonical_attributes(r.type, r.attributes, kb)
+    if attrs is r.attributes:
+        return r
+    return dataclasses.replace(r, attributes=attrs)
+
+
+def canonicalize(snapshot: Snapshot, kb: NoiseKB | None = None) -> Snapshot:
+    """``snapshot`` with every resource in canonical form. Deterministic and idempotent."""
+    kb = kb or default_kb()
+    return dataclasses.replace(snapshot, resources=tuple(canonical_resource(r, kb) for r in snapshot.resources))
