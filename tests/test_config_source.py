@@ -564,11 +564,11 @@ other_lines = st.lists(st.text(st.characters(exclude_characters="\n"), max_size=
 def test_redact_text_never_leaves_the_secret(
     key: str, value: str, template: str, before: list[str], after: list[str]
 ) -> None:
-    assume(value.strip(" \t'\",;") != "")  # an empty (quoted) value has nothing to hide
+    assume(value.strip(" \t\r\f\v'\",;") != "")  # an empty (quoted) value has nothing to hide
     assume(not value.startswith("<redacted:"))
     assume(not ("{k}:" in template and value.strip().startswith(("|", ">"))))  # a YAML block indicator
     line = template.format(k=key, v=value)
-    assume(all(value not in other for other in [*before, *after, line.replace(value, "")]))
+    assume(all(value not in other for other in [*before, *after, template.format(k=key, v="")]))
     out = redact_text("\n".join([*before, line, *after]), FIXED)
-    assert value not in re.sub(r"<redacted:[0-9a-f]+>", "<>", out)
+    assert value not in re.sub(r"<redacted:[0-9a-f]+>", "", out)
     assert out.count("\n") == len(before) + len(after)

@@ -458,7 +458,7 @@ def test_kustomization_rendered_with_kubectl(redactor: Redactor) -> None:
     for key, r in _by_key(snap).items():
         assert r.attributes == _by_key(rendered)[key].attributes
         assert r.location is not None
-        assert r.location.file == "kustomize/overlays/production/kustomization.yaml"
+        assert (r.location.file, r.location.line) == ("kustomize/overlays/production/kustomization.yaml", None)
     assert "overlay-Secr3t-77" not in repr(snap) and "b3ZlcmxheS1TZWNyM3QtNzc=" not in repr(snap)
 
 

@@ -56,7 +56,7 @@ def redact_text(text: str, redactor: Redactor) -> str:
         line = lines[i]
         i += 1
         m = _LINE.fullmatch(line)
-        val = m["rest"].rstrip() if m is not None else ""
+        val = m["rest"].rstrip(" \t\r\f\v") if m is not None else ""
         if m is None or not val or not looks_secret(m["key"]):
             out.append(line)
             continue

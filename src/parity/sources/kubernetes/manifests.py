@@ -130,7 +130,9 @@ def read_documents(spec: KubernetesManifestsSource, ctx: CollectContext) -> tupl
         if _use_kubectl(spec.kustomize):
             ctx.report(f"kubectl kustomize {shown}")
             text = render_kustomization(folder, shown)
-            docs.extend(_documents(text, files.display(kfile, ctx.base_dir), is_json=False))
+            # lines of the rendered output point nowhere a user can open: locations name the kustomization
+            rendered = _documents(text, files.display(kfile, ctx.base_dir), is_json=False)
+            docs.extend(Document(d.obj, d.shown, None) for d in rendered)
             listed.append(shown)
             continue
         if spec.kustomize == "auto":
