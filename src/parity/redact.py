@@ -19,14 +19,16 @@ import orjson
 
 from parity.model import REDACTED_PREFIX, Json
 
-# Names of settings whose values are treated as secret. Matched against the last path segment,
-# case-insensitively, on word parts (so "DB_PASSWORD", "apiKey", "client-secret" all match and
-# "passwordless_login_enabled" does not).
+# Names of settings whose values are treated as secret. The secret word must END the name (after an
+# optional qualifier such as _pem or _value), matched on word parts after camelCase splitting, so
+# "DB_PASSWORD", "apiKey", "client-secret", "private_key_pem" match while "password_policy",
+# "secret_arn", "token_expiry" and "kms_key_id" (names *about* a secret, not holding one) do not.
 _SECRET_WORDS = re.compile(
-    r"(^|[^a-z0-9])(password|passwd|pwd|secret|secrets|token|apikey|api_key|api-key|private_key|"
-    r"privatekey|private-key|credential|credentials|access_key|accesskey|secret_key|client_secret|"
-    r"auth_token|connection_string|connectionstring|dsn|passphrase|signing_key|encryption_key|"
-    r"sas|cert_key|ssh_key|webhook_url)($|[^a-z0-9])"
+    r"(^|[^a-z0-9])(password|passwd|pwd|secret|secrets|token|apikey|api_key|private_key|privatekey|"
+    r"credential|credentials|access_key|accesskey|secret_key|secretkey|client_secret|auth_token|"
+    r"connection_string|connectionstring|dsn|passphrase|signing_key|encryption_key|sas_token|"
+    r"ssh_key|webhook_url|session_token|bearer|cookie_secret|master_key|license_key)"
+    r"([_\-.](pem|value|b64|base64|plaintext|wo|string|data))?$"
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
@@ -35,11 +37,8 @@ HASH_PREFIX_LEN = 12
 
 def looks_secret(name: str) -> bool:
     """True when a setting called ``name`` probably holds a secret value."""
-    snake = _CAMEL.sub("_", name).lower()
-    if _SECRET_WORDS.search(snake):
-        return True
-    # camelCase compounds such as apiKey / secretKey / accessToken after splitting
-    return bool(_SECRET_WORDS.search(snake.replace("_", "")))
+    snake = _CAMEL.sub("_", name.strip()).lower().replace("-", "_")
+    return bool(_SECRET_WORDS.search(snake))
 
 
 def is_redacted(value: Json) -> bool:
@@ -72,7 +71,10 @@ class Redactor:
             return cls(bytes.fromhex(key_file.read_text().strip()))
         state_dir.mkdir(parents=True, exist_ok=True)
         key = secrets.token_bytes(32)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another parity process created it first: use theirs
+            return cls(bytes.fromhex(key_file.read_text().strip()))
         with os.fdopen(fd, "w") as fh:
             fh.write(key.hex())
         return cls(key)

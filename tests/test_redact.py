@@ -1,0 +1,58 @@
+"""Which names count as secret, and what a redaction marker reveals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from parity.redact import Redactor, is_redacted, looks_secret
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["password", "DB_PASSWORD", "apiKey", "api-key", "client_secret", "clientSecret", "GITHUB_TOKEN",
+     "private_key_pem", "privateKey", "aws_secret_access_key", "AWS_SESSION_TOKEN", "connectionString",
+     "master_password", "webhook_url", "sas_token", "secret", "STRIPE_API_KEY"],
+)
+def test_secret_names(name: str) -> None:
+    assert looks_secret(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["password_policy", "secret_arn", "token_expiry", "kms_key_id", "passwordless_login", "LOG_LEVEL",
+     "instance_class", "secrets_manager_arn", "name", "tokenizer", "keyboard", "image_tag", "public_key"],
+)
+def test_names_about_secrets_are_not_secret(name: str) -> None:
+    assert not looks_secret(name)
+
+
+def test_marker_is_keyed_and_stable(tmp_path: Path) -> None:
+    a = Redactor(b"k" * 32)
+    b = Redactor(b"j" * 32)
+    assert a.redact("hunter2") == a.redact("hunter2")
+    assert a.redact("hunter2") != a.redact("hunter3")
+    assert a.redact("hunter2") != b.redact("hunter2")  # another installation's key gives another marker
+    assert is_redacted(a.redact("hunter2")) and "hunter2" not in a.redact("hunter2")
+    assert a.redact(a.redact("x")) == a.redact("x")  # redacting twice changes nothing
+
+
+def test_key_file_created_private_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PARITY_HASH_KEY", raising=False)
+    r1 = Redactor.for_state_dir(tmp_path / ".parity")
+    key = tmp_path / ".parity" / "hash.key"
+    assert key.stat().st_mode & 0o077 == 0
+    assert Redactor.for_state_dir(tmp_path / ".parity").redact("v") == r1.redact("v")
+    monkeypatch.setenv("PARITY_HASH_KEY", "an-explicit-key-of-enough-length")
+    assert Redactor.for_state_dir(tmp_path / ".parity").redact("v") != r1.redact("v")
+
+
+@given(st.text(min_size=1, max_size=40))
+def test_marker_never_contains_the_value(value: str) -> None:
+    marker = Redactor(b"k" * 32).redact(value)
+    assert is_redacted(marker)
+    if len(value) >= 8:  # a shorter value could turn up in 12 hex digits by chance
+        assert value not in marker
