@@ -28,7 +28,7 @@ _SECRET_WORDS = re.compile(
     r"credential|credentials|access_key|accesskey|secret_key|secretkey|client_secret|auth_token|"
     r"connection_string|connectionstring|dsn|passphrase|signing_key|encryption_key|sas_token|"
     r"ssh_key|webhook_url|session_token|bearer|cookie_secret|master_key|license_key)"
-    r"([_\-.](pem|value|b64|base64|plaintext|wo|string|data))?$"
+    r"([_\-.](pem|value|b64|base64|plaintext|wo|string|data))?([_\-.]?v?\d+)?$"
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
