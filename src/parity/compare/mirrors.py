@@ -41,6 +41,7 @@ from parity.compare.pairing import pair_resources
 from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
 from parity.model import Change, Finding, Json, Resource, Suppressed
+from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import strip
@@ -96,6 +97,11 @@ def _decode(raw: bytes, ph: Placeholders, value: dict[str, Json]) -> Json:
 
 def mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB | None = None) -> MirrorResult:
     """Compare two mirrors; see the module docstring."""
+    with paused_gc():
+        return _mirror_report(left, right, rules, kb)
+
+
+def _mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB | None) -> MirrorResult:
     kb = kb or default_kb()
     L, R = left.environment, right.environment
     envs = (L, R)

@@ -32,6 +32,7 @@ from urllib.parse import unquote
 import orjson
 
 from parity.model import Json, Resource, Snapshot
+from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 
 _SORT_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
@@ -39,6 +40,7 @@ _SORT_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _TRIGGERS = (b'"{', b'"[', b"null", b'""', b"[]", b"{}", b'"Statement"', b'"%7B', b'"%7b')
 _IAM_SET_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 _IAM_PRINCIPALS = ("Principal", "NotPrincipal")
+_JSON_START = frozenset("{[%")
 
 
 def sort_key(value: Json) -> bytes:
@@ -63,37 +65,99 @@ def _is_empty(x: Json) -> bool:
     return x is None or (type(x) in (str, list, dict) and not x)
 
 
-def _walk(v: Json, node: RuleNode | None) -> Json:
+def _plain(v: Json) -> Json:
+    """The walk where no KB rule applies (most of the tree): scalars are handled inline, not by a call."""
     t = type(v)
     if t is dict:
         out: dict[str, Json] = {}
         for k, x in v.items():
-            child = None
-            if node is not None:
-                child = node.child(k)
-                if child is not None and child.drop:
+            tx = type(x)
+            if tx is str:
+                if not x:
                     continue
-            x = _walk(x, child)
-            if _is_empty(x):
+                if x[0] in _JSON_START:
+                    x = _plain_str(x)
+                    if _is_empty(x):
+                        continue
+            elif tx is dict or tx is list:
+                if not x:
+                    continue
+                x = _plain(x)
+                if not x:
+                    continue
+            elif x is None:
                 continue
-            if child is not None and child.default is not None:
-                d = child.default[0]
-                if type(x) is type(d) and x == d:
-                    continue
             out[k] = x
         if "Statement" in out:
             return _policy(out)
         return out
     if t is list:
-        items = node.items if node is not None else None
-        lst = [_walk(x, items) for x in v]
-        if node is not None and node.unordered:
-            lst.sort(key=sort_key)
-        return lst
-    if t is str and v and (v[0] in "{[" or v[0] == "%"):
+        return [
+            _plain(x) if (type(x) is dict or type(x) is list) else (_plain_str(x) if type(x) is str and x else x)
+            for x in v
+        ]
+    if t is str and v:
+        return _plain_str(v)
+    return v
+
+
+def _plain_str(v: str) -> Json:
+    if v[0] in _JSON_START:
         parsed = _parse_json_string(v)
         if parsed is not None:
-            return _walk(parsed, node)
+            return _plain(parsed)
+    return v
+
+
+def _walk(v: Json, node: RuleNode | None) -> Json:
+    if node is None:
+        return _plain(v)
+    t = type(v)
+    if t is dict:
+        out: dict[str, Json] = {}
+        keys = node.keys
+        exact_only = node.any_key is None
+        for k, x in v.items():
+            child = keys.get(k) if exact_only else node.child(k)
+            if child is None:
+                tx = type(x)
+                if tx is str:
+                    if not x:
+                        continue
+                    if x[0] in _JSON_START:
+                        x = _plain_str(x)
+                elif tx is dict or tx is list:
+                    if not x:
+                        continue
+                    x = _plain(x)
+                elif x is None:
+                    continue
+                if _is_empty(x):
+                    continue
+                out[k] = x
+                continue
+            if child.drop:
+                continue
+            else:
+                x = _walk(x, child)
+                if child.default is not None:
+                    d = child.default[0]
+                    if type(x) is type(d) and x == d:
+                        continue
+            if _is_empty(x):
+                continue
+            out[k] = x
+        if "Statement" in out:
+            return _policy(out)
+        return out
+    if t is list:
+        items = node.items
+        lst = [_walk(x, items) for x in v]
+        if node.unordered:
+            lst.sort(key=sort_key)
+        return lst
+    if t is str and v:
+        return _plain_str(v)
     return v
 
 
@@ -161,4 +225,6 @@ def canonical_resource(r: Resource, kb: NoiseKB | None = None) -> Resource:
 def canonicalize(snapshot: Snapshot, kb: NoiseKB | None = None) -> Snapshot:
     """``snapshot`` with every resource in canonical form. Deterministic and idempotent."""
     kb = kb or default_kb()
-    return dataclasses.replace(snapshot, resources=tuple(canonical_resource(r, kb) for r in snapshot.resources))
+    with paused_gc():
+        resources = tuple(canonical_resource(r, kb) for r in snapshot.resources)
+    return dataclasses.replace(snapshot, resources=resources)

@@ -4,27 +4,36 @@ Between two environments the same resource differs by construction in a few plac
 own name tokens (``shop-prod`` / ``shop-staging``), its account ids, its region. :class:`Placeholders`
 for one environment replaces, inside every string (ARNs, hostnames, bucket names, embedded files):
 
-- that environment's name tokens, as whole parts (split on non-alphanumerics, case-insensitive):
-  ``api-prod``, ``prod.example.com``, ``shop_production`` -> ``{env}``; ``product`` is left alone;
+- that environment's name tokens, as whole parts (split on non-alphanumerics), written in lower,
+  Capitalised or UPPER case: ``api-prod``, ``Prod-db``, ``SHOP_PRODUCTION`` -> ``{env}``;
+  ``product`` is left alone;
 - that environment's account ids (12 digits, not part of a longer number) -> ``{account}``, and the
   account position of any ARN unless it is an account known to belong to *another* environment (so a
   reference to another environment's account stays visible as a difference);
 - AWS region names (``eu-west-1``; in an availability zone ``eu-west-1a`` the zone letter is kept)
-  -> ``{region}``.
+  -> ``{region}``;
+- AWS-generated native ids (``sg-0abc...``, ``vpc-``, ``subnet-``, ``i-``, ``vol-``, ``eni-``, ...) ->
+  ``sg-{id}``: they differ between any two environments by construction. AMI ids are kept: a
+  different image is a real difference.
 
 The same substitution is offered on serialised JSON bytes (:meth:`Placeholders.sub_bytes`, one compiled
 regex over a whole buffer: how the comparison checks 100k resources for equality quickly) and on
 values (:meth:`Placeholders.apply`, walking strings and mapping keys: used on the few resources that
-differ, to find the paths). The value form is the bytes form applied to the value's serialisation, so
-the two agree by construction: "equal after sub_bytes" is exactly "no changes after apply". (In the
-serialised form a newline or tab inside a string is ``\\n``/``\\t``; the patterns treat those escapes as
-part boundaries. Account ids are substituted inside strings only, never as bare JSON numbers.)
+differ, to find the paths). Each kind of substitution is its own pass whose pattern starts with a
+literal (the token, the account id, a region name found in the data, ``-`` before a hex id, ``arn:``):
+Python's regex engine then skips ahead with a fast literal scan instead of trying a pattern at every
+byte, which is what makes 100k resources affordable. The value form is the bytes form applied to the
+value's serialisation, so the two agree by construction: "equal after sub_bytes" is exactly "no
+changes after apply". (In the serialised form a newline or tab inside a string is ``\\n``/``\\t``;
+the patterns treat those escapes as part boundaries. Account ids are substituted inside strings only,
+never as bare JSON numbers.)
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import orjson
 
@@ -33,34 +42,82 @@ from parity.model import Json
 ENV = "{env}"
 ACCOUNT = "{account}"
 REGION = "{region}"
+ID = "{id}"
+AWS_ID_PREFIXES = (
+    "sg", "vpc", "subnet", "i", "vol", "eni", "igw", "rtb", "acl", "nat", "eipalloc", "snap",
+    "lt", "tgw", "tgw-attach", "vpce", "pcx", "dopt", "sgr", "eigw", "rtbassoc", "fs", "fsmt",
+)  # fmt: skip
 
-REGION_PATTERN = (
-    r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso|-isob)?-"
-    r"(?:north|south|east|west|central|northeast|southeast|northwest|southwest)-[0-9]"
-)
+_REGION_HEADS = r"(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso|-isob)?"
+_REGION_DIRS = r"-(?:northeast|southeast|northwest|southwest|north|south|east|west|central)-[0-9]"
+REGION_PATTERN = _REGION_HEADS + _REGION_DIRS
+# Where a region name can be: found fast from its literal-led middle, then read whole from its context.
+_REGION_MIDDLE = re.compile(_REGION_DIRS.encode() + rb"(?![0-9])")
+_REGION_AT_END = re.compile((_REGION_HEADS + _REGION_DIRS + "$").encode())
 
 
-def _case_free(token: str) -> str:
-    """A token as a regex matching it in any letter case, without the (slow) IGNORECASE flag."""
-    out = []
-    for ch in token:
-        if ch.isalpha() and ch.lower() != ch.upper():
-            out.append(f"[{ch.lower()}{ch.upper()}]")
-        else:
-            out.append(re.escape(ch))
-    return "".join(out)
+def _variants(token: str) -> list[str]:
+    return list(dict.fromkeys((token.lower(), token.capitalize(), token.upper())))
+
+
+def _part(literal: str, after: str = r"(?![A-Za-z0-9])") -> str:
+    """A branch matching ``literal`` as a whole part; the assertions follow the literal (see module doc)."""
+    n = "." * len(literal)
+    return re.escape(literal) + rf"(?:(?<![A-Za-z0-9]{n})|(?<=\\[ntr]{n}))" + after
+
+
+def token_variants(tokens: Iterable[str]) -> tuple[str, ...]:
+    """Every spelling of ``tokens`` that is matched (lower, Capitalised, UPPER), longest first."""
+    toks = sorted({t.lower() for t in tokens if t}, key=lambda t: (-len(t), t))
+    return tuple(v for t in toks for v in _variants(t))
 
 
 def token_pattern(tokens: Iterable[str]) -> str | None:
-    """Regex source matching any of ``tokens`` as a whole part, longest first; None when no tokens."""
-    toks = sorted({t.lower() for t in tokens if t}, key=lambda t: (-len(t), t))
-    if not toks:
-        return None
-    return _START + r"(?:" + "|".join(_case_free(t) for t in toks) + r")(?![A-Za-z0-9])"
+    """Regex source matching any of ``tokens`` as a whole part (lower/Capitalised/UPPER), longest first."""
+    variants = token_variants(tokens)
+    return "|".join(_part(v) for v in variants) if variants else None
 
 
-# A part starts after a non-alphanumeric character, or after a \n \t \r escape in serialised JSON.
-_START = r"(?:(?<![A-Za-z0-9])|(?<=\\[ntr]))"
+@functools.lru_cache(maxsize=256)
+def _token_regex(variants: tuple[str, ...]) -> re.Pattern[bytes]:
+    return re.compile("|".join(_part(v) for v in variants).encode())
+
+
+def _account_pattern(accounts: Sequence[str]) -> str:
+    return "|".join(re.escape(a) + r'(?<![0-9].{12})(?<!":.{12})(?<![\[,].{12})(?![0-9])' for a in accounts)
+
+
+def _region_branches(regions: Iterable[str]) -> str:
+    return "|".join(
+        _part(r, r"(?![0-9])(?=[a-z]?(?![A-Za-z0-9]))") for r in sorted(set(regions), key=lambda r: (-len(r), r))
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _region_regex(regions: tuple[str, ...]) -> re.Pattern[bytes]:
+    return re.compile(_region_branches(regions).encode())
+
+
+def regions_in(data: bytes) -> tuple[str, ...]:
+    """The AWS region names written in ``data`` (found via their literal middle, then read whole)."""
+    contexts = {data[max(0, m.start() - 9) : m.end()] for m in _REGION_MIDDLE.finditer(data)}
+    found = set()
+    for c in contexts:
+        m = _REGION_AT_END.search(c)
+        if m is not None:
+            found.add(m.group().decode())
+    return tuple(sorted(found))
+
+
+_AWS_ID = re.compile(
+    (
+        r"-(?=[0-9a-f]{8})(?:"
+        + "|".join(rf"(?<=[^A-Za-z0-9-]{re.escape(p)}-)" for p in sorted(AWS_ID_PREFIXES))
+        + r")(?:[0-9a-f]{17}|[0-9a-f]{8})(?![A-Za-z0-9])"
+    ).encode()
+)
+_AWS_ID_S = re.compile(_AWS_ID.pattern.decode())
+_REGION_S = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=\\[ntr]))" + REGION_PATTERN + r"(?![0-9])(?=[a-z]?(?![A-Za-z0-9]))")
 
 
 class Placeholders:
@@ -75,40 +132,40 @@ class Placeholders:
         self.tokens = tuple(dict.fromkeys(t.lower() for t in tokens if t))
         self.accounts = tuple(dict.fromkeys(a for a in accounts if a))
         self.foreign_accounts = tuple(dict.fromkeys(a for a in foreign_accounts if a and a not in self.accounts))
-        alts: list[str] = []
         tok = token_pattern(self.tokens)
-        if tok:
-            alts.append(f"(?P<env>{tok})")
-        if self.accounts:
-            accts = "|".join(map(re.escape, self.accounts))
-            alts.append(r'(?P<account>(?<![0-9])(?<!":)(?<![\[,])(?:' + accts + r")(?![0-9]))")
-        alts.append(r"(?P<region>" + _START + REGION_PATTERN + r"(?![0-9])(?=[a-z]?(?![A-Za-z0-9])))")
-        main = "|".join(alts)
+        self._variants = token_variants(self.tokens)
+        self._tok_s = re.compile(tok) if tok else None
+        acct = _account_pattern(self.accounts) if self.accounts else None
+        self._acct_b = re.compile(acct.encode()) if acct else None
+        self._acct_s = re.compile(acct) if acct else None
         foreign = "".join(f"(?!{re.escape(a)})" for a in self.foreign_accounts)
         arn = r"(arn:aws[a-z-]*:[A-Za-z0-9-]*:(?:\{region\})?:)" + foreign + r"[0-9]{12}(?=:)"
-        self._main_s = re.compile(main)
-        self._main_b = re.compile(main.encode())
         self._arn_s = re.compile(arn)
         self._arn_b = re.compile(arn.encode())
 
-    @staticmethod
-    def _repl_s(m: re.Match[str]) -> str:
-        kind = m.lastgroup
-        return ENV if kind == "env" else ACCOUNT if kind == "account" else REGION
-
-    @staticmethod
-    def _repl_b(m: re.Match[bytes]) -> bytes:
-        kind = m.lastgroup
-        return b"{env}" if kind == "env" else b"{account}" if kind == "account" else b"{region}"
-
     def sub_str(self, s: str) -> str:
-        s = self._main_s.sub(self._repl_s, s)
+        if self._tok_s is not None:
+            s = self._tok_s.sub(ENV, s)
+        if self._acct_s is not None:
+            s = self._acct_s.sub(ACCOUNT, s)
+        s = _REGION_S.sub(REGION, s)
+        s = _AWS_ID_S.sub("-" + ID, s)
         if "arn:" in s:
             s = self._arn_s.sub(r"\1{account}", s)
         return s
 
     def sub_bytes(self, data: bytes) -> bytes:
-        data = self._main_b.sub(self._repl_b, data)
+        if self._variants:
+            # only the spellings present (a cheap substring test) go into the pattern: fewer branches
+            present = tuple(v for v in self._variants if v.encode() in data)
+            if present:
+                data = _token_regex(present).sub(b"{env}", data)
+        if self._acct_b is not None:
+            data = self._acct_b.sub(b"{account}", data)
+        regions = regions_in(data)
+        if regions:
+            data = _region_regex(regions).sub(b"{region}", data)
+        data = _AWS_ID.sub(b"-{id}", data)
         if b"arn:" in data:
             data = self._arn_b.sub(rb"\1{account}", data)
         return data

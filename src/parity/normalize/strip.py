@@ -24,7 +24,13 @@ def strip(value: Json, node: RuleNode) -> Json:
                     _visit(k, x, sub, changed)
         if not changed:
             return value
-        return {k: changed.get(k, x) for k, x in value.items() if changed.get(k) is not _DROP}
+        out = value.copy()
+        for k, nv in changed.items():
+            if nv is _DROP:
+                del out[k]
+            else:
+                out[k] = nv
+        return out
     if t is list and node.items is not None:
         new = [strip(x, node.items) for x in value]
         return value if all(a is b for a, b in zip(new, value, strict=True)) else new

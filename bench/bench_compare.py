@@ -1,0 +1,549 @@
+"""Benchmark: parity's environment comparison vs parsing the inventories, and vs deepdiff.
+
+DESIGN.md section 8: comparing two 100,000-resource environments must take at most 3x the time it
+takes just to parse both inventories with orjson, and be at least 50x faster than a generic deep diff
+(deepdiff) of the same data.
+
+Run (one command, all ratios taken in one run):
+
+    .venv/bin/python bench/bench_compare.py            # 10,000 and 100,000 resources per environment
+    .venv/bin/python bench/bench_compare.py --sizes 10000 --deepdiff-limit 600
+
+Each measurement runs in a fresh child process (so peak RSS is the measurement's own): the parent
+generates the data, writes it as JSON under --workdir, and prints a table plus a JSON summary.
+
+Data: a mix of Terraform-state-shaped AWS resources (S3 buckets, IAM roles with JSON-string policy
+documents and inline policies, security groups with rule lists; ``null``/empty fields as real states
+have them) and live Kubernetes Deployments (managedFields, status, server defaults), a few hundred
+bytes to a few KB each. Names, ARNs and hostnames carry each environment's token, account id and
+region. 1% of the pairs drift (an image tag, a CIDR, an added IAM action, a setting), plus a few
+resources exist in one environment only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+ENVS = {
+    "staging": {"token": "staging", "account": "111122223333", "region": "eu-west-1"},
+    "production": {"token": "prod", "account": "444455556666", "region": "eu-central-1"},
+}
+
+
+# --------------------------------------------------------------------------------------- data
+def _policy(rnd: random.Random, acct: str, token: str, n: int) -> str:
+    stmts = []
+    for i in range(n):
+        acts = rnd.sample(
+            [
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:ListBucket",
+                "sqs:SendMessage",
+                "kms:Decrypt",
+                "dynamodb:GetItem",
+                "dynamodb:PutItem",
+                "logs:PutLogEvents",
+            ],
+            rnd.randint(1, 4),
+        )
+        stmts.append(
+            {
+                "Sid": f"S{i}",
+                "Effect": "Allow",
+                "Action": acts[0] if len(acts) == 1 else acts,
+                "Resource": [f"arn:aws:s3:::shop-{token}-data-{i}/*", f"arn:aws:sqs:{{region}}:{acct}:q-{token}-{i}"],
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": stmts})
+
+
+def _bucket(i: int, env: dict[str, str], rnd: random.Random, shared: random.Random) -> dict[str, Any]:
+    t, a, r = env["token"], env["account"], env["region"]
+    name = f"shop-{t}-bucket-{i}"
+    attrs = {
+        "id": name,
+        "bucket": name,
+        "arn": f"arn:aws:s3:::{name}",
+        "acl": None,
+        "bucket_prefix": None,
+        "bucket_domain_name": f"{name}.s3.amazonaws.com",
+        "region": r,
+        "force_destroy": False,
+        "hosted_zone_id": "Z1BKCTXD74EZPE",
+        "object_lock_enabled": False,
+        "policy": "",
+        "request_payer": "BucketOwner",
+        "versioning": [{"enabled": True, "mfa_delete": False}],
+        "server_side_encryption_configuration": [
+            {
+                "rule": [
+                    {
+                        "apply_server_side_encryption_by_default": [
+                            {"kms_master_key_id": f"arn:aws:kms:{r}:{a}:key/abcd-{i}", "sse_algorithm": "aws:kms"}
+                        ],
+                        "bucket_key_enabled": True,
+                    }
+                ]
+            }
+        ],
+        "lifecycle_rule": [
+            {
+                "id": "expire",
+                "enabled": True,
+                "prefix": "tmp/",
+                "expiration": [{"days": 30}],
+                "noncurrent_version_expiration": [],
+            }
+        ],
+        "logging": [],
+        "website": [],
+        "cors_rule": [],
+        "replication_configuration": [],
+        "tags": {"Name": name, "env": t, "team": f"team-{i % 17}"},
+        "tags_all": {"Name": name, "env": t, "team": f"team-{i % 17}"},
+        "timeouts": None,
+    }
+    return {"type": "aws_s3_bucket", "id": name, "key": f"aws_s3_bucket.b{i}", "name": name, "attributes": attrs}
+
+
+def _role(i: int, env: dict[str, str], rnd: random.Random, shared: random.Random) -> dict[str, Any]:
+    t, a = env["token"], env["account"]
+    name = f"shop-{t}-role-{i}"
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+    attrs = {
+        "id": name,
+        "name": name,
+        "arn": f"arn:aws:iam::{a}:role/{name}",
+        "path": "/",
+        "description": "",
+        "assume_role_policy": trust,
+        "create_date": f"2024-0{1 + i % 9}-1{i % 9}T10:00:00Z",
+        "force_detach_policies": False,
+        "max_session_duration": 3600,
+        "name_prefix": None,
+        "permissions_boundary": None,
+        "unique_id": f"AROA{rnd.getrandbits(64):016X}",
+        "inline_policy": [{"name": f"inline-{i}", "policy": _policy(shared, a, t, 1 + i % 3)}],
+        "managed_policy_arns": [f"arn:aws:iam::{a}:policy/shop-{t}-base", "arn:aws:iam::aws:policy/ReadOnlyAccess"],
+        "tags": {"env": t},
+        "tags_all": {"env": t},
+    }
+    return {"type": "aws_iam_role", "id": name, "key": f"aws_iam_role.r{i}", "name": name, "attributes": attrs}
+
+
+def _sg(i: int, env: dict[str, str], rnd: random.Random, shared: random.Random) -> dict[str, Any]:
+    t, a, r = env["token"], env["account"], env["region"]
+    sid = f"sg-{rnd.getrandbits(68):017x}"
+
+    def rule(port: int, cidrs: list[str]) -> dict[str, Any]:
+        return {
+            "cidr_blocks": cidrs,
+            "description": f"port {port}",
+            "from_port": port,
+            "ipv6_cidr_blocks": [],
+            "prefix_list_ids": [],
+            "protocol": "tcp",
+            "security_groups": [],
+            "self": False,
+            "to_port": port,
+        }
+
+    attrs = {
+        "id": sid,
+        "arn": f"arn:aws:ec2:{r}:{a}:security-group/{sid}",
+        "name": f"shop-{t}-sg-{i}",
+        "description": "Managed by Terraform",
+        "owner_id": a,
+        "revoke_rules_on_delete": False,
+        "vpc_id": f"vpc-{rnd.getrandbits(32):08x}",
+        "name_prefix": "",
+        "ingress": [rule(p, [f"10.{i % 250}.{k}.0/24" for k in range(3)]) for p in (443, 8443, 5432)[: 1 + i % 3]],
+        "egress": [rule(0, ["0.0.0.0/0"])],
+        "tags": {"Name": f"shop-{t}-sg-{i}"},
+        "tags_all": {"Name": f"shop-{t}-sg-{i}"},
+        "timeouts": None,
+    }
+    return {
+        "type": "aws_security_group",
+        "id": sid,
+        "key": f"aws_security_group.sg{i}",
+        "name": f"shop-{t}-sg-{i}",
+        "attributes": attrs,
+    }
+
+
+def _deployment(i: int, env: dict[str, str], rnd: random.Random, shared: random.Random) -> dict[str, Any]:
+    t = env["token"]
+    ns, name = f"shop-{t}", f"svc-{i}"
+    container = {
+        "name": "app",
+        "image": f"registry.example.com/shop/svc-{i % 40}:1.{i % 7}.0",
+        "imagePullPolicy": "IfNotPresent",
+        "terminationMessagePath": "/dev/termination-log",
+        "terminationMessagePolicy": "File",
+        "ports": [{"containerPort": 8080, "name": "http", "protocol": "TCP"}],
+        "env": [
+            {"name": "DATABASE_HOST", "value": f"db-{i % 20}.{t}.internal"},
+            {"name": "LOG_LEVEL", "value": "info"},
+            {"name": "REGION", "value": env["region"]},
+            {"name": "API_TOKEN", "value": f"<redacted:{i * 7919 % 16**12:012x}>"},
+        ],
+        "resources": {"limits": {"cpu": "500m", "memory": "512Mi"}, "requests": {"cpu": "100m", "memory": "128Mi"}},
+        "readinessProbe": {
+            "httpGet": {"path": "/healthz", "port": 8080, "scheme": "HTTP"},
+            "periodSeconds": 10,
+            "timeoutSeconds": 1,
+            "successThreshold": 1,
+            "failureThreshold": 3,
+        },
+    }
+    obj = {
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "uid": f"{rnd.getrandbits(128):032x}",
+            "resourceVersion": str(rnd.getrandbits(24)),
+            "generation": 1 + i % 5,
+            "creationTimestamp": "2025-03-01T10:00:00Z",
+            "labels": {"app": name, "env": t},
+            "annotations": {
+                "deployment.kubernetes.io/revision": str(1 + i % 9),
+                "kubectl.kubernetes.io/last-applied-configuration": '{"apiVersion":"apps/v1"}',
+            },
+            "managedFields": [
+                {
+                    "manager": "kubectl",
+                    "operation": "Update",
+                    "apiVersion": "apps/v1",
+                    "time": "2025-03-01T10:00:00Z",
+                    "fieldsType": "FieldsV1",
+                    "fieldsV1": {"f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {}}}}},
+                }
+            ],
+        },
+        "spec": {
+            "replicas": 2,
+            "revisionHistoryLimit": 10,
+            "progressDeadlineSeconds": 600,
+            "selector": {"matchLabels": {"app": name}},
+            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": "25%"}},
+            "template": {
+                "metadata": {"creationTimestamp": None, "labels": {"app": name}},
+                "spec": {
+                    "containers": [container],
+                    "dnsPolicy": "ClusterFirst",
+                    "restartPolicy": "Always",
+                    "schedulerName": "default-scheduler",
+                    "securityContext": {},
+                    "terminationGracePeriodSeconds": 30,
+                },
+            },
+        },
+        "status": {
+            "availableReplicas": 2,
+            "readyReplicas": 2,
+            "replicas": 2,
+            "updatedReplicas": 2,
+            "observedGeneration": 1 + i % 5,
+            "conditions": [{"type": "Available", "status": "True", "lastUpdateTime": "2025-03-01T10:00:00Z"}],
+        },
+    }
+    return {
+        "type": "apps/v1/Deployment",
+        "id": f"{ns}/{name}",
+        "key": f"apps/v1/Deployment/{ns}/{name}",
+        "name": name,
+        "attributes": obj,
+    }
+
+
+MAKERS = (_bucket, _role, _sg, _deployment)
+
+
+def _drift(r: dict[str, Any]) -> None:
+    a = r["attributes"]
+    if r["type"] == "aws_s3_bucket":
+        a["versioning"][0]["enabled"] = False
+    elif r["type"] == "aws_iam_role":
+        doc = json.loads(a["inline_policy"][0]["policy"])
+        doc["Statement"][0]["Action"] = "*"
+        a["inline_policy"][0]["policy"] = json.dumps(doc)
+    elif r["type"] == "aws_security_group":
+        a["ingress"][0]["cidr_blocks"].append("0.0.0.0/0")
+    else:
+        a["spec"]["template"]["spec"]["containers"][0]["image"] += "-hotfix"
+
+
+def generate(n: int, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
+    """Two environments of ``n`` resources each; 1% of pairs drift, 0.1% exist on one side only."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    drifted = set(random.Random(seed).sample(range(n), n // 100))
+    only = set(random.Random(seed + 1).sample(range(n), max(1, n // 1000)))
+    for env_name, env in ENVS.items():
+        own = random.Random(seed + (0 if env_name == "staging" else 100))
+        res = []
+        for i in range(n):
+            # content from a per-resource seed (the same in both environments), native ids from `own`
+            r = MAKERS[i % len(MAKERS)](i, env, own, random.Random(seed * 1_000_003 + i))
+            if env_name == "production":
+                if i in drifted:
+                    _drift(r)
+                if i in only:
+                    r["key"] += "-prod-only"
+                    r["name"] = r["id"] = r["name"] + "-hotfix-only"
+            res.append(r)
+        out[env_name] = res
+    return out
+
+
+# ------------------------------------------------------------------------------- measurements
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _load(path: str) -> Any:
+    # The cyclic GC is paused while parsing, in the baseline as in parity (parsed JSON has no cycles):
+    # with it running, parsing 100k objects costs several times more (full collections over a growing heap).
+    gc.disable()
+    try:
+        return orjson.loads(Path(path).read_bytes())
+    finally:
+        gc.enable()
+
+
+def measure_parse(left: str, right: str) -> dict[str, Any]:
+    t = time.perf_counter()
+    a, b = _load(left), _load(right)
+    dt = time.perf_counter() - t
+    return {"seconds": dt, "items": len(a) + len(b), "peak_rss_mb": _rss_mb()}
+
+
+def measure_parity(left: str, right: str) -> dict[str, Any]:
+    """Full pipeline from raw inventories: parse + canonicalize + pair + diff."""
+    return _parity(left, right, canonical_input=False)
+
+
+def measure_stored(left: str, right: str) -> dict[str, Any]:
+    """Compare of stored (already canonical) inventories: parse + pair + diff, as `parity diff` does."""
+    return _parity(left, right, canonical_input=True)
+
+
+def _rules() -> Any:
+    from parity.compare import Rules
+
+    return Rules(
+        tokens={"staging": ("staging", "stg"), "production": ("prod", "production")},
+        promotion=("staging", "production"),
+        accounts={e: (v["account"],) for e, v in ENVS.items()},
+    )
+
+
+def _parity(left: str, right: str, canonical_input: bool) -> dict[str, Any]:
+    import datetime as dtm
+
+    from parity.compare import Inventory, mirror_report
+    from parity.model import Resource, Snapshot
+    from parity.normalize import canonicalize, default_kb
+
+    default_kb()  # load the KB outside the timing (one-off, tens of ms)
+    rules = _rules()
+    when = dtm.datetime(2026, 1, 1, tzinfo=dtm.UTC)
+    t0 = time.perf_counter()
+    invs = []
+    t_parse = t_canon = 0.0
+    for env, path in (("staging", left), ("production", right)):
+        t = time.perf_counter()
+        raw = _load(path)
+        t_parse += time.perf_counter() - t
+        t = time.perf_counter()
+        gc.disable()  # as the store does when it loads an inventory: parsed data has no cycles
+        res = tuple(
+            Resource(type=d["type"], id=d["id"], key=d["key"], attributes=d["attributes"], name=d.get("name"))
+            for d in raw
+        )
+        del raw
+        snap = Snapshot(env, "bench", "terraform-state", "declared", when, res)
+        if not canonical_input:
+            snap = canonicalize(snap)
+        t_canon += time.perf_counter() - t
+        invs.append(Inventory(env, (snap,)))
+    t = time.perf_counter()
+    result = mirror_report(invs[0], invs[1], rules)
+    t_compare = time.perf_counter() - t
+    total = time.perf_counter() - t0
+    kinds: dict[str, int] = {}
+    for f in result.findings:
+        kinds[f.kind] = kinds.get(f.kind, 0) + 1
+    return {
+        "seconds": total,
+        "parse_seconds": t_parse,
+        "canonicalize_seconds": t_canon,
+        "pair_diff_seconds": t_compare,
+        "pairs": result.pairs,
+        "findings": kinds,
+        "peak_rss_mb": _rss_mb(),
+    }
+
+
+def measure_deepdiff(left: str, right: str) -> dict[str, Any]:
+    from deepdiff import DeepDiff
+
+    t = time.perf_counter()
+    a = {d["key"]: d["attributes"] for d in _load(left)}
+    b = {d["key"]: d["attributes"] for d in _load(right)}
+    dd = DeepDiff(a, b)
+    dt = time.perf_counter() - t
+    return {"seconds": dt, "report_keys": sorted(dd.keys()), "peak_rss_mb": _rss_mb()}
+
+
+MEASURES = {"parse": measure_parse, "parity": measure_parity, "stored": measure_stored, "deepdiff": measure_deepdiff}
+
+
+def write_canonical(src: Path, dst: Path) -> None:
+    """The inventory as parity stores it: every resource canonicalized."""
+    from parity.model import Resource
+    from parity.normalize import canonical_attributes
+
+    gc.disable()
+    raw = orjson.loads(src.read_bytes())
+    for d in raw:
+        r = Resource(type=d["type"], id=d["id"], key=d["key"], attributes=d["attributes"])
+        d["attributes"] = canonical_attributes(r.type, r.attributes)
+    dst.write_bytes(orjson.dumps(raw))
+    gc.enable()
+
+
+def _child(what: str, left: Path, right: Path, timeout: float | None) -> dict[str, Any] | None:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    try:
+        proc = subprocess.run(
+            [sys.executable, __file__, "--measure", what, str(left), str(right)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=env,
+            check=True,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+    except subprocess.CalledProcessError as e:
+        raise SystemExit(f"{what} failed:\n{e.stderr}") from None
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run(sizes: list[int], workdir: Path, deepdiff_limit: float, repeat: int) -> dict[str, Any]:
+    workdir.mkdir(parents=True, exist_ok=True)
+    summary: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "runs": []}
+    for n in sizes:
+        data = generate(n)
+        paths = []
+        for env, res in data.items():
+            p = workdir / f"{env}-{n}.json"
+            p.write_bytes(orjson.dumps(res))
+            paths.append(p)
+        del data
+        gc.collect()
+        canon = [p.with_name(p.stem + ".canonical.json") for p in paths]
+        for p, c in zip(paths, canon, strict=True):
+            write_canonical(p, c)
+        mb = sum(p.stat().st_size for p in paths) / 1e6
+
+        def best(what: str, files: list[Path]) -> dict[str, Any]:
+            runs = [_child(what, files[0], files[1], None) for _ in range(repeat)]
+            return min((r for r in runs if r is not None), key=lambda r: r["seconds"])
+
+        parse = best("parse", paths)
+        parse_canon = best("parse", canon)
+        parity = best("parity", paths)
+        stored = best("stored", canon)
+        dd = _child("deepdiff", paths[0], paths[1], deepdiff_limit)
+        row = {
+            "resources_per_env": n,
+            "json_mb_total": round(mb, 1),
+            "parse": parse,
+            "parse_canonical": parse_canon,
+            "parity": parity,
+            "stored": stored,
+            "deepdiff": dd if dd is not None else f"did not finish within {deepdiff_limit:.0f} s",
+            "parity_over_parse": parity["seconds"] / parse["seconds"],
+            "stored_over_parse": stored["seconds"] / parse_canon["seconds"],
+            "deepdiff_over_parity": (dd["seconds"] / parity["seconds"]) if dd else None,
+        }
+        summary["runs"].append(row)
+        _print_row(row)
+    return summary
+
+
+def _print_row(r: dict[str, Any]) -> None:
+    p, q, s, pc = r["parse"], r["parity"], r["stored"], r["parse_canonical"]
+    print(f"\n== {r['resources_per_env']:,} resources per environment ({r['json_mb_total']} MB of JSON in total)")
+    print(f"  (a) orjson parse of both raw files  {p['seconds']:8.2f} s   peak RSS {p['peak_rss_mb']:7.0f} MB")
+    print(f"  (b) parity, raw inventories         {q['seconds']:8.2f} s   peak RSS {q['peak_rss_mb']:7.0f} MB")
+    print(
+        f"        parse {q['parse_seconds']:.2f} s + build/canonicalize {q['canonicalize_seconds']:.2f} s"
+        f" + pair/diff {q['pair_diff_seconds']:.2f} s; {q['pairs']:,} pairs, findings {q['findings']}"
+    )
+    print(f"  (a') orjson parse of both stored    {pc['seconds']:8.2f} s   (canonical form, as parity stores it)")
+    print(f"  (b') parity, stored inventories     {s['seconds']:8.2f} s   peak RSS {s['peak_rss_mb']:7.0f} MB")
+    print(
+        f"        parse {s['parse_seconds']:.2f} s + build {s['canonicalize_seconds']:.2f} s"
+        f" + pair/diff {s['pair_diff_seconds']:.2f} s"
+    )
+    d = r["deepdiff"]
+    if isinstance(d, dict):
+        print(f"  (c) deepdiff of the same data       {d['seconds']:8.2f} s   peak RSS {d['peak_rss_mb']:7.0f} MB")
+    else:
+        print(f"  (c) deepdiff: {d}")
+    print(
+        f"  parity / parse  = {r['parity_over_parse']:.2f}x raw (b/a), {r['stored_over_parse']:.2f}x stored (b'/a')"
+        "   (target <= 3x)"
+    )
+    if r["deepdiff_over_parity"]:
+        print(f"  deepdiff / parity = {r['deepdiff_over_parity']:.0f}x   (target >= 50x)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000", help="comma-separated resources per environment")
+    ap.add_argument("--workdir", default=".parity/bench", help="where the generated JSON files go")
+    ap.add_argument("--deepdiff-limit", type=float, default=900.0, help="seconds before deepdiff is given up")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of (a) and (b); the fastest is kept")
+    ap.add_argument("--json", help="also write the summary as JSON to this file")
+    ap.add_argument("--measure", nargs=3, metavar=("WHAT", "LEFT", "RIGHT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.measure:
+        what, left, right = args.measure
+        print(json.dumps(MEASURES[what](left, right)))
+        return
+    summary = run([int(s) for s in args.sizes.split(",")], Path(args.workdir), args.deepdiff_limit, args.repeat)
+    if args.json:
+        Path(args.json).write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
