@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from threading import Lock
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +32,9 @@ from parity.errors import ParityError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 60.0
 PG_CONNECT_TIMEOUT_S = 10
+# Alembic's ``op`` and ``context`` are process-wide proxies: two threads migrating at once would run each other's
+# operations on each other's connections. Migrations in one process therefore take turns.
+_ALEMBIC_LOCK = Lock()
 # Execution option that marks a connection as a writer (SQLite: BEGIN IMMEDIATE; elsewhere: no effect).
 WRITE = "parity_write"
 
@@ -156,7 +160,7 @@ def migrate(engine: Engine, masked_url: str) -> None:
             if _current(conn) == heads:
                 return
         try:
-            with engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+            with _ALEMBIC_LOCK, engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
                 if _current(conn) != heads:
                     command.upgrade(_alembic_config(conn), "head")
         except sa.exc.DBAPIError:
