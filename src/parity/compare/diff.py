@@ -107,7 +107,11 @@ def _diff_list(a: list[Json], b: list[Json], node: RuleNode | None, path: str, o
             out.append(Change(join_item(path, element_label(sb[k], k)), None, sb[k]))
         return
     for i in range(max(len(a), len(b))):
-        _diff(a[i] if i < len(a) else None, b[i] if i < len(b) else None, items, join_item(path, str(i)), out)
+        p = join_item(path, str(i))
+        if i >= len(a) or i >= len(b):  # an element on one side only, even a null one
+            out.append(Change(p, a[i] if i < len(a) else None, b[i] if i < len(b) else None))
+        else:
+            _diff(a[i], b[i], items, p, out)
 
 
 def element_label(value: Json, raw: bytes | None = None) -> str:

@@ -63,7 +63,7 @@ def _variants(token: str) -> list[str]:
 def _part(literal: str, after: str = r"(?![A-Za-z0-9])") -> str:
     """A branch matching ``literal`` as a whole part; the assertions follow the literal (see module doc)."""
     n = "." * len(literal)
-    return re.escape(literal) + rf"(?:(?<![A-Za-z0-9]{n})|(?<=\\[ntr]{n}))" + after
+    return re.escape(literal) + rf"(?:(?<![A-Za-z0-9]{n})|(?<=\\[ntrbf]{n}))" + after
 
 
 def token_variants(tokens: Iterable[str]) -> tuple[str, ...]:
@@ -112,12 +112,14 @@ def regions_in(data: bytes) -> tuple[str, ...]:
 _AWS_ID = re.compile(
     (
         r"-(?=[0-9a-f]{8})(?:"
-        + "|".join(rf"(?<=[^A-Za-z0-9-]{re.escape(p)}-)" for p in sorted(AWS_ID_PREFIXES))
+        + "|".join(
+            rf"(?<=[^A-Za-z0-9-]{re.escape(p)}-)|(?<=\\[ntrbf]{re.escape(p)}-)" for p in sorted(AWS_ID_PREFIXES)
+        )
         + r")(?:[0-9a-f]{17}|[0-9a-f]{8})(?![A-Za-z0-9])"
     ).encode()
 )
 _AWS_ID_S = re.compile(_AWS_ID.pattern.decode())
-_REGION_S = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=\\[ntr]))" + REGION_PATTERN + r"(?![0-9])(?=[a-z]?(?![A-Za-z0-9]))")
+_REGION_S = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=\\[ntrbf]))" + REGION_PATTERN + r"(?![0-9])(?=[a-z]?(?![A-Za-z0-9]))")
 
 
 class Placeholders:
@@ -149,7 +151,7 @@ class Placeholders:
         if self._acct_s is not None:
             s = self._acct_s.sub(ACCOUNT, s)
         s = _REGION_S.sub(REGION, s)
-        s = _AWS_ID_S.sub("-" + ID, s)
+        s = _AWS_ID_S.sub("-" + ID, " " + s)[1:]  # the id pattern looks one character before the prefix
         if "arn:" in s:
             s = self._arn_s.sub(r"\1{account}", s)
         return s

@@ -1,0 +1,110 @@
+"""Cross-environment references: accounts, hostnames, name tokens; and the noise rule's negatives."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from parity.compare import Inventory, Rules, find_cross_env_references
+from parity.compare.references import identifier_parts
+from parity.model import Resource, Snapshot
+
+WHEN = dt.datetime(2026, 1, 1)
+RULES = Rules(
+    tokens={"dev": ("dev",), "staging": ("staging", "stg", "pre-prod"), "production": ("prod", "production")},
+    promotion=("staging", "production"),
+    accounts={"staging": ("111111111111",), "production": ("222222222222",), "dev": ("333333333333",)},
+    hostnames={"production": ("example.com",), "staging": ("staging.example.com",)},
+)
+
+
+def inv(env: str, **attrs: Any) -> Inventory:
+    res = Resource("v1/ConfigMap", f"{env}/app", f"v1/ConfigMap/{env}/app", attributes=attrs, name="app")
+    return Inventory(env, (Snapshot(env, "k8s", "kubernetes-manifests", "declared", WHEN, (res,)),))
+
+
+def refs(env: str, **attrs: Any) -> list[Any]:
+    return find_cross_env_references([inv(env, **attrs)], RULES)
+
+
+def test_staging_config_pointing_at_the_production_database() -> None:
+    (f,) = refs("staging", data={"DATABASE_HOST": "db.prod.internal"})
+    assert f.kind == "cross_env_reference" and f.severity == "high"
+    assert f.detail == "data.DATABASE_HOST" and f.environments == ("staging", "production")
+    assert "production" in f.message and "data.DATABASE_HOST" in f.message
+
+
+def test_trust_policy_naming_another_account() -> None:
+    pol = {"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111111111111:root"]}}]}
+    (f,) = refs("production", assume_role_policy=pol)
+    assert f.environments == ("production", "staging") and "account 111111111111" in f.message
+    assert f.severity == "high"
+
+
+def test_dev_reaching_production_outside_promotion_is_medium() -> None:
+    (f,) = refs("dev", url="https://api.prod.example.com/v1")
+    assert f.severity == "medium"  # production is in the promotion order, dev is not
+    assert f.environments == ("dev", "production")
+
+
+def test_hostname_most_specific_domain_wins() -> None:
+    assert refs("staging", url="https://api.staging.example.com") == []
+    (f,) = refs("staging", url="https://api.example.com/orders")
+    assert "hostname api.example.com" in f.message
+
+
+def test_own_longer_token_covers_a_foreign_one() -> None:
+    assert refs("staging", host="api.pre-prod.internal") == []
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        {"description": "Production database for the shop"},  # free-text key
+        {"note": "copy of prod"},
+        {"summary": "mirrors production"},
+        {"text": "Used by the production team, see the runbook"},  # words with spaces, no structure
+        {"product": "product-catalog"},  # not a whole part
+        {"ref": "<redacted:222222222222>"},  # redacted markers are never scanned
+        {"n": "1222222222222"},  # part of a longer number
+        {"flag": "prod-like environment for tests"},  # hyphenated word in prose
+    ],
+)
+def test_negatives(attrs: dict[str, Any]) -> None:
+    assert refs("staging", **attrs) == []
+
+
+def test_whole_value_token_and_embedded_file_lines() -> None:
+    (f,) = refs("staging", tags_env="production")
+    assert f.detail == "tags_env"
+    (g,) = refs("staging", data={"app.properties": "environment = production\nlog = info\n"})
+    assert g.detail == 'data["app.properties"]'
+    (h,) = refs("staging", cmd="connects to db.prod.internal nightly")
+    assert "db.prod.internal" in h.message
+
+
+def test_tokens_shared_by_environments_are_ignored() -> None:
+    rules = Rules(tokens={"staging": ("shared", "staging"), "production": ("shared", "prod")})
+    found = find_cross_env_references([inv("staging", host="api.shared.internal")], rules)
+    assert found == []
+
+
+def test_one_finding_per_resource_and_path_across_roles() -> None:
+    res = Resource("v1/ConfigMap", "staging/app", "v1/ConfigMap/staging/app", attributes={"h": "db.prod.internal"})
+    i = Inventory(
+        "staging",
+        (
+            Snapshot("staging", "a", "kubernetes-manifests", "declared", WHEN, (res,)),
+            Snapshot("staging", "b", "kubernetes", "live", WHEN, (res,)),
+        ),
+    )
+    assert len(find_cross_env_references([i], RULES)) == 1
+
+
+def test_identifier_parts_heuristic() -> None:
+    assert identifier_parts("db.prod.internal") == ["db.prod.internal"]
+    assert identifier_parts("see db.prod.internal, then stop.") == ["db.prod.internal"]
+    assert identifier_parts("Production database") == []
+    assert identifier_parts("A=1\nHOST: db.x\nfree text here\n") == ["1", "db.x"]

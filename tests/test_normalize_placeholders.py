@@ -1,0 +1,101 @@
+"""Placeholders: env tokens as whole parts, accounts, regions, generated ids; bytes and value forms agree."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parity.normalize import Placeholders
+
+PROD = Placeholders(["prod", "prd", "production"], ["111111111111"], ["222222222222"])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("api-prod", "api-{env}"),
+        ("prod.example.com", "{env}.example.com"),
+        ("shop_production", "shop_{env}"),
+        ("Prod-DB", "{env}-DB"),
+        ("SHOP_PROD", "SHOP_{env}"),
+        ("product", "product"),
+        ("reproduce", "reproduce"),
+        ("prods", "prods"),
+        ("staging", "staging"),
+        ("line\nprod", "line\n{env}"),
+    ],
+)
+def test_env_tokens_are_whole_parts(value: str, expected: str) -> None:
+    assert PROD.sub_str(value) == expected
+    assert PROD.apply(value) == expected
+
+
+def test_accounts_regions_and_ids() -> None:
+    v = "arn:aws:iam::111111111111:role/x arn:aws:sqs:eu-west-1:333333333333:q arn:aws:iam::222222222222:root"
+    assert (
+        PROD.apply(v) == "arn:aws:iam::{account}:role/x arn:aws:sqs:{region}:{account}:q arn:aws:iam::222222222222:root"
+    )
+    assert PROD.apply("eu-central-1a us-gov-west-1") == "{region}a {region}"
+    assert PROD.apply("sg-0123456789abcdef0 vpc-618f6e09 ami-0697b068") == "sg-{id} vpc-{id} ami-0697b068"
+    assert PROD.apply("1111111111112") == "1111111111112"  # part of a longer number
+
+
+def test_bare_number_accounts_are_left_alone_and_json_stays_valid() -> None:
+    assert PROD.apply({"owner": 111111111111, "ids": [111111111111]}) == {"owner": 111111111111, "ids": [111111111111]}
+
+
+def test_mapping_keys_are_substituted_too() -> None:
+    assert PROD.apply({"db.prod.internal": 1}) == {"db.{env}.internal": 1}
+
+
+TEXT = st.lists(
+    st.sampled_from(
+        [
+            "prod",
+            "Prod",
+            "PROD",
+            "production",
+            "x",
+            "-",
+            ".",
+            "/",
+            "\n",
+            "\t",
+            "\\",
+            '"',
+            "1",
+            "eu-west-1",
+            "111111111111",
+            "222222222222",
+            "sg-0123abcd",
+            "arn:aws:iam::",
+            ":",
+            "é",
+            "product",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+VALUES: st.SearchStrategy[Any] = st.recursive(
+    TEXT | st.integers(-(2**63), 2**63 - 1) | st.none(),
+    lambda k: st.lists(k, max_size=3) | st.dictionaries(TEXT, k, max_size=3),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(VALUES)
+def test_bytes_form_and_value_form_agree(value: Any) -> None:
+    """apply() is the serialised substitution round-tripped: sub_bytes equality is exactly apply equality."""
+    raw = orjson.dumps(value)
+    assert orjson.loads(PROD.sub_bytes(raw)) == PROD.apply(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(TEXT)
+def test_string_form_matches_value_form(text: str) -> None:
+    assert PROD.sub_str(text) == PROD.apply(text)
