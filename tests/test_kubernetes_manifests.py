@@ -94,7 +94,7 @@ def test_multi_document_identity_and_lines(tmp_path: Path, redactor: Redactor) -
     assert dep.id == "shop/web"
     assert dep.name == "web"
     assert dep.tags == {"app": "web", "tier": "3"}
-    assert dep.owner == "kubernetes"
+    assert dep.owner == "none"
     assert dep.origin == "kubernetes-manifests:app.yaml"
     assert dep.location is not None and (dep.location.file, dep.location.line) == ("app.yaml", 2)
     assert dep.attributes == {
@@ -217,7 +217,7 @@ def test_helm_rendered_output(redactor: Redactor) -> None:
     assert env[1] == {"name": "REGION", "value": "eu-west-1"}
 
 
-def test_owner_kubernetes_when_helm_label_differs(tmp_path: Path, redactor: Redactor) -> None:
+def test_owner_none_when_helm_label_differs(tmp_path: Path, redactor: Redactor) -> None:
     _write(
         tmp_path,
         "a.yaml",
@@ -227,7 +227,22 @@ def test_owner_kubernetes_when_helm_label_differs(tmp_path: Path, redactor: Reda
         metadata: {name: a, labels: {app.kubernetes.io/managed-by: kustomize}}
         """,
     )
-    assert _snap(tmp_path, redactor, "a.yaml").resources[0].owner == "kubernetes"
+    assert _snap(tmp_path, redactor, "a.yaml").resources[0].owner == "none"
+
+
+def test_owner_kubernetes_for_controller_made_objects(tmp_path: Path, redactor: Redactor) -> None:
+    _write(
+        tmp_path,
+        "rs.yaml",
+        """\
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata:
+          name: web-5d9c
+          ownerReferences: [{apiVersion: apps/v1, kind: Deployment, name: web, uid: u1, controller: true}]
+        """,
+    )
+    assert _snap(tmp_path, redactor, "rs.yaml").resources[0].owner == "kubernetes"
 
 
 SECRET = """\

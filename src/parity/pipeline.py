@@ -11,13 +11,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from parity.compare import (
+    ExpectedDifference,
     Inventory,
     Rules,
     apply_ignores,
     compare_code_live,
-    compare_mirrors,
-    expected_differences,
     find_cross_env_references,
+    mirror_report,
 )
 from parity.config import LoadedConfig
 from parity.errors import UsageError
@@ -25,7 +25,7 @@ from parity.model import Finding, Snapshot
 from parity.normalize import canonicalize
 from parity.redact import Redactor
 from parity.registry import CollectContext, source_kinds
-from parity.report import CoverageSummary, ExpectedDifference, SourceSummary
+from parity.report import CoverageSummary, SourceSummary
 
 Progress = Callable[[str], None]
 
@@ -99,11 +99,14 @@ def analyse(
     for left, right in mirrors:
         if progress:
             progress(f"comparing {left} with {right}")
-        raw += compare_mirrors(inventories[left], inventories[right], rules)
-        out.expected += [
-            ExpectedDifference(e.type, e.key, e.environments, e.change, e.reason)
-            for e in expected_differences(inventories[left], inventories[right], rules)
-        ]
+        mr = mirror_report(inventories[left], inventories[right], rules)
+        raw += mr.findings
+        out.expected += mr.expected
+        if mr.uncovered_types:
+            out.notes.append(
+                f"{left} vs {right}: not checked for resources in one only (coverage gap): "
+                + ", ".join(mr.uncovered_types)
+            )
     live_figures: dict[str, tuple[int, int]] = {}
     for env in code_live:
         if progress:
@@ -115,7 +118,7 @@ def analyse(
     if references and len(inventories) > 1:
         raw += find_cross_env_references(list(inventories.values()), rules)
     kept = apply_ignores(raw, rules)
-    out.findings = list(kept.findings)
+    out.findings = list(kept.kept)
     out.ignored = list(kept.ignored)
     out.notes = list(kept.notes)
     for env, inv in inventories.items():

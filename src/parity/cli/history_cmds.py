@@ -66,7 +66,7 @@ def history(
         data = []
         for s in scans:
             took = (s.finished_at - s.started_at).total_seconds()
-            by_status = ", ".join(f"{k} {v}" for k, v in sorted(s.findings_by_status.items())) or "none"
+            by_status = ", ".join(f"{k} {v}" for k, v in sorted(s.findings.items())) or "none"
             res = ", ".join(f"{k} {v}" for k, v in sorted(s.resources.items()))
             t.add_row(
                 f"#{s.id}", s.started_at.strftime("%Y-%m-%d %H:%M:%S"), f"{took:.1f}s", ", ".join(s.environments),
@@ -79,7 +79,7 @@ def history(
                     "finished_at": s.finished_at.isoformat(),
                     "environments": list(s.environments),
                     "resources": dict(s.resources),
-                    "findings_by_status": dict(s.findings_by_status),
+                    "findings_by_status": dict(s.findings),
                 }
             )
         if not scans and fmt is not Format.json:

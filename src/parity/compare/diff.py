@@ -60,6 +60,9 @@ def _diff(a: Json, b: Json, node: RuleNode | None, path: str, out: list[Change])
             child = node.child(k) if node is not None else None
             if child is None and k in SET_KEYS:
                 child = _SET_NODE
+            elif child is None and k == "Statement" and _lists_of_unequal_length(a.get(k), b.get(k)):
+                # A statement added or removed: index-wise diffing would blame every statement after it.
+                child = _SET_NODE
             _diff(a.get(k), b.get(k), child, join_key(path, str(k)), out)
         return
     if ta is list and tb is list:
@@ -69,6 +72,10 @@ def _diff(a: Json, b: Json, node: RuleNode | None, path: str, out: list[Change])
         _diff_text(a, b, path, out)
         return
     out.append(Change(path, a, b))
+
+
+def _lists_of_unequal_length(a: Json, b: Json) -> bool:
+    return type(a) is list and type(b) is list and len(a) != len(b)
 
 
 def identity_field(items: Sequence[Json]) -> str | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parity.report.model import Report, sort_findings
-from parity.report.values import short
+from parity.report.values import TWO_SIDED, short, side_labels
 
 
 def _cell(text: str) -> str:
@@ -33,8 +33,14 @@ def render(report: Report, strict: bool = False, color: bool = False) -> str:
                 continue
             out.append(f"### `{_cell(f.key)}` ({f.kind}, {f.id})")
             out.append("")
-            left, right = ((*f.environments, "", ""))[:2]
-            if f.changes:
+            left, right = side_labels(f.kind, f.environments)
+            if f.changes and f.kind not in TWO_SIDED:
+                out += ["| path | value |", "|---|---|"]
+                for c in f.changes:
+                    v = c.left if c.left is not None else c.right
+                    out.append(f"| `{_cell(c.path)}` | `{_cell(short(v))}` |")
+                out.append("")
+            elif f.changes:
                 out += [f"| path | {left} | {right} |", "|---|---|---|"]
                 for c in f.changes:
                     out.append(f"| `{_cell(c.path)}` | `{_cell(short(c.left))}` | `{_cell(short(c.right))}` |")

@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from parity.model import SEVERITIES, Change, CoverageGap, Finding
+from parity.compare import ExpectedDifference
+from parity.model import SEVERITIES, CoverageGap, Finding
 
 # Statuses that are drift for the exit code: accepted findings are tolerated by decision.
 DRIFT_STATUSES = frozenset({"new", "open", "recurring"})
@@ -41,17 +42,6 @@ class CoverageSummary:
         if not self.live:
             return None
         return (self.managed or 0) / self.live
-
-
-@dataclass(frozen=True)
-class ExpectedDifference:
-    """A difference between mirrors that an ``expected`` rule declares intended."""
-
-    type: str
-    key: str
-    environments: tuple[str, ...]
-    change: Change
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from parity.report.model import Report, sort_findings
-from parity.report.values import age, short
+from parity.report.values import TWO_SIDED, age, short, side_labels
 
 _SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _STATUS_STYLE = {"new": "bold", "recurring": "bold magenta", "open": "", "accepted": "dim green", "resolved": "green"}
@@ -27,9 +27,12 @@ def _findings_table(report: Report) -> Table:
     now = datetime.now(UTC)
     for f in sort_findings(report.findings):
         what = Text(f.message)
-        left, right = ((*f.environments, "", ""))[:2]
+        left, right = side_labels(f.kind, f.environments)
         for c in f.changes[:MAX_CHANGES_SHOWN]:
             what.append(f"\n  {c.path}: ", style="bold")
+            if f.kind not in TWO_SIDED:
+                what.append(short(c.left if c.left is not None else c.right, 100))
+                continue
             what.append(short(c.left, 50))
             what.append(f" ({left}) → ", style="dim")
             what.append(short(c.right, 50))

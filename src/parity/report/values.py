@@ -25,3 +25,15 @@ def age(seconds: float) -> str:
     if s >= 3600:
         return f"{s // 3600}h"
     return f"{max(s // 60, 0)}m"
+
+
+# Kinds whose changes compare two sides; the others show one side's value at a path.
+TWO_SIDED = frozenset({"differs", "changed", "permission_gap"})
+
+
+def side_labels(kind: str, environments: tuple[str, ...]) -> tuple[str, str]:
+    """What the left and right values of a finding's changes are: two environments, or code and live."""
+    if kind == "changed":
+        return ("code", "live")
+    left, right = (*environments, "", "")[:2]
+    return (left, right)

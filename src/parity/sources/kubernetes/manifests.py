@@ -16,7 +16,9 @@ Identity rules (relied on by pairing and by the live Kubernetes source):
 - ``key`` = ``{type}/{namespace or "_"}/{name}``; ``id`` = ``{namespace}/{name}``, or ``name`` when
   cluster-scoped; ``name`` = ``metadata.name``; ``tags`` = ``metadata.labels``;
 - ``owner`` = ``helm`` (label ``app.kubernetes.io/managed-by: Helm`` or annotation
-  ``meta.helm.sh/release-name``), else ``kubernetes``.
+  ``meta.helm.sh/release-name``); ``kubernetes`` when ``metadata.ownerReferences`` names a controller
+  (a ReplicaSet of a Deployment: Kubernetes made it); else ``none`` (nobody known manages it, so a live
+  object of this kind with no declaration is ``unmanaged``).
 """
 
 from __future__ import annotations
@@ -189,7 +191,7 @@ def to_resource(doc: Document, ctx: CollectContext, default_namespace: str | Non
         attributes=attributes,
         tags=labels,
         origin=f"{KIND}:{doc.shown}",
-        owner="helm" if helm else "kubernetes",
+        owner="helm" if helm else ("kubernetes" if meta.get("ownerReferences") else "none"),
         name=name,
         location=Location(doc.shown, doc.line),
     )
