@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -69,7 +70,8 @@ def test_unknown_environment_in_promotion_points_at_promotion() -> None:
 
 
 def test_missing_required_key() -> None:
-    e = _error(GOOD.replace("  - {type: aws_db_instance, path: instance_class, reason: sized for load}", "  - {type: x}"))
+    line = "  - {type: aws_db_instance, path: instance_class, reason: sized for load}"
+    e = _error(GOOD.replace(line, "  - {type: x}"))
     assert "missing required key 'reason'" in e.message
     assert e.line == 14
 
@@ -143,10 +145,8 @@ def test_json_schema_describes_sources() -> None:
 @settings(max_examples=150, deadline=None)
 @given(st.text(max_size=300))
 def test_fuzz_parse_config_only_raises_config_error(text: str) -> None:
-    try:
+    with contextlib.suppress(ConfigError):
         parse_config(text, "fuzz.yaml")
-    except ConfigError:
-        pass
 
 
 @settings(max_examples=100, deadline=None)
@@ -160,7 +160,5 @@ def test_fuzz_parse_config_only_raises_config_error(text: str) -> None:
 def test_fuzz_structures_only_raise_config_error(value: object) -> None:
     import yaml
 
-    try:
+    with contextlib.suppress(ConfigError):
         parse_config(yaml.safe_dump({"environments": value}), "fuzz.yaml")
-    except ConfigError:
-        pass

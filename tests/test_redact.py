@@ -13,9 +13,25 @@ from parity.redact import Redactor, is_redacted, looks_secret
 
 @pytest.mark.parametrize(
     "name",
-    ["password", "DB_PASSWORD", "apiKey", "api-key", "client_secret", "clientSecret", "GITHUB_TOKEN",
-     "private_key_pem", "privateKey", "aws_secret_access_key", "AWS_SESSION_TOKEN", "connectionString",
-     "master_password", "webhook_url", "sas_token", "secret", "STRIPE_API_KEY"],
+    [
+        "password",
+        "DB_PASSWORD",
+        "apiKey",
+        "api-key",
+        "client_secret",
+        "clientSecret",
+        "GITHUB_TOKEN",
+        "private_key_pem",
+        "privateKey",
+        "aws_secret_access_key",
+        "AWS_SESSION_TOKEN",
+        "connectionString",
+        "master_password",
+        "webhook_url",
+        "sas_token",
+        "secret",
+        "STRIPE_API_KEY",
+    ],
 )
 def test_secret_names(name: str) -> None:
     assert looks_secret(name)
@@ -23,8 +39,21 @@ def test_secret_names(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["password_policy", "secret_arn", "token_expiry", "kms_key_id", "passwordless_login", "LOG_LEVEL",
-     "instance_class", "secrets_manager_arn", "name", "tokenizer", "keyboard", "image_tag", "public_key"],
+    [
+        "password_policy",
+        "secret_arn",
+        "token_expiry",
+        "kms_key_id",
+        "passwordless_login",
+        "LOG_LEVEL",
+        "instance_class",
+        "secrets_manager_arn",
+        "name",
+        "tokenizer",
+        "keyboard",
+        "image_tag",
+        "public_key",
+    ],
 )
 def test_names_about_secrets_are_not_secret(name: str) -> None:
     assert not looks_secret(name)

@@ -356,7 +356,7 @@ def test_bad_urls_give_one_line_errors_with_the_password_masked(store_url: str, 
         bad = f"sqlite:///{blocker}/sub/parity.db"  # its folder cannot be created
     else:
         bad = store_url.replace("postgres@", "postgres:s3cr3t@").replace(":5432/", ":1/")  # nothing listens there
-    for url in (bad, "not a url", "nosuchdb://u:s3cr3t@host/db"):
+    for url in (bad, "not a url", "nosuchdb://u:s3cr3t@host/db", "postgresql+nosuchdriver://u:s3cr3t@host/db"):
         with pytest.raises(ParityError) as info:
             Store(url).migrate()
         message = str(info.value)

@@ -69,8 +69,12 @@ def history(
             by_status = ", ".join(f"{k} {v}" for k, v in sorted(s.findings.items())) or "none"
             res = ", ".join(f"{k} {v}" for k, v in sorted(s.resources.items()))
             t.add_row(
-                f"#{s.id}", s.started_at.strftime("%Y-%m-%d %H:%M:%S"), f"{took:.1f}s", ", ".join(s.environments),
-                res, by_status,
+                f"#{s.id}",
+                s.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+                f"{took:.1f}s",
+                ", ".join(s.environments),
+                res,
+                by_status,
             )
             data.append(
                 {
@@ -120,6 +124,4 @@ def accept(
         f = store.accept(finding, owner=owner, reason=reason, expires=until)
     finally:
         store.close()
-    err_console.print(
-        Text(f"accepted {f.id} ({f.kind} {f.type} {f.key}) until {until.isoformat()}, owner {owner}")
-    )
+    err_console.print(Text(f"accepted {f.id} ({f.kind} {f.type} {f.key}) until {until.isoformat()}, owner {owner}"))

@@ -113,9 +113,10 @@ def demo(
     report = run_scan(loaded, None)
     code = emit(report, fmt, None, strict=False)
     if fmt is Format.table:
+        verdict = "drift found" if code == 2 else "no drift"
         err_console.print(
             Text(
-                f"\nThis was a demo: `parity scan` would exit {code} here ({'drift found' if code == 2 else 'no drift'})."
+                f"\nThis was a demo: `parity scan` would exit {code} here ({verdict})."
                 f"\nTry: cd {directory} && parity diff staging production --format markdown"
                 f"\n     cd {directory} && parity history --findings"
             )

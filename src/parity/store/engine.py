@@ -95,6 +95,8 @@ def create_engine(url: URL) -> Engine:
             engine = sa.create_engine(url, **options)
         except sa.exc.ArgumentError as e:
             raise ParityError(f"store {masked}: {one_line(e)}") from e
+        except ImportError as e:  # e.g. postgresql+psycopg2:// without psycopg2 installed
+            raise ParityError(f"store {masked}: database driver not installed ({e.name or e})") from e
     if backend == "sqlite":
         _sqlite_events(engine)
     return engine

@@ -138,11 +138,15 @@ def read_snapshots(conn: Connection, scan_id: int) -> list[Snapshot]:
     ).all()
     out: list[Snapshot] = []
     for environment, source, collected_at, meta_body in rows:
-        bodies = conn.execute(
-            sa.select(resource_versions.c.body)
-            .join(memberships, memberships.c.version == resource_versions.c.hash)
-            .where(memberships.c.environment == environment, memberships.c.source == source, _valid_at(scan_id))
-        ).scalars()
+        bodies = (
+            conn.execute(
+                sa.select(resource_versions.c.body)
+                .join(memberships, memberships.c.version == resource_versions.c.hash)
+                .where(memberships.c.environment == environment, memberships.c.source == source, _valid_at(scan_id))
+            )
+            .scalars()
+            .all()
+        )
         meta = orjson.loads(meta_body)
         meta.update(environment=environment, source=source, collected_at=collected_at.isoformat())
         out.append(snapshot_from(meta, _resources(bodies)))
