@@ -78,6 +78,20 @@ class KubernetesManifestsSource(_SourceBase):
         "is installed).",
     )
     namespace: str | None = Field(default=None, description="Namespace for namespaced objects that name none.")
+    kinds: list[str] = Field(
+        default_factory=list,
+        description="For an export of a live cluster (role: live): the kinds it was taken for, as "
+        "apiVersion/kind (batch/v1/CronJob, v1/ConfigMap). A declared object of such a kind that the export "
+        "lacks is reported missing; by default only kinds present in the export count as checked.",
+    )
+
+    @field_validator("kinds")
+    @classmethod
+    def _kinds_are_types(cls, v: list[str]) -> list[str]:
+        for k in v:
+            if "/" not in k:
+                raise ValueError(f"{k!r} is not apiVersion/kind, e.g. apps/v1/Deployment or v1/Secret")
+        return v
 
 
 class ConfigFilesSource(_SourceBase):

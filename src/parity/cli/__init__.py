@@ -10,7 +10,6 @@ import typer
 
 from parity import __version__
 from parity.cli import compare_cmds, history_cmds, setup_cmds
-from parity.cli.common import err_console
 from parity.errors import ParityError
 
 app = typer.Typer(
@@ -40,6 +39,12 @@ def version() -> None:
     print(f"parity {__version__}")
 
 
+def _error_line(text: str) -> None:
+    # Plain write, never wrapped: one error is one line, for people and for log parsers.
+    sys.stderr.write(text.replace("\n", " ") + "\n")
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; never lets a traceback reach the user unless PARITY_DEBUG is set."""
     try:
@@ -52,19 +57,15 @@ def main(argv: list[str] | None = None) -> int:
         e.show()
         return 1
     except click.exceptions.Abort:
-        err_console.print("parity: aborted")
+        _error_line("parity: aborted")
         return 1
     except ParityError as e:
-        err_console.print(f"parity: error: {e}", markup=False, highlight=False)
+        _error_line(f"parity: error: {e}")
         return 1
     except Exception as e:
         if os.environ.get("PARITY_DEBUG"):
             raise
-        err_console.print(
-            f"parity: internal error: {type(e).__name__}: {e} (set PARITY_DEBUG=1 for the traceback)",
-            markup=False,
-            highlight=False,
-        )
+        _error_line(f"parity: internal error: {type(e).__name__}: {e} (set PARITY_DEBUG=1 for the traceback)")
         return 1
 
 

@@ -226,6 +226,7 @@ def collect(spec: KubernetesManifestsSource, ctx: CollectContext) -> Sequence[Sn
             role=ctx.role,
             collected_at=datetime.now(UTC),
             resources=tuple(resources),
-            coverage=coverage,
+            # An export names the kinds it was asked for: those are checked even where it holds none.
+            coverage=Coverage(listed=(*coverage.listed, *spec.kinds), gaps=coverage.gaps),
         )
     ]
