@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import sys
 
-import click
 import typer
 
 from parity import __version__
@@ -50,13 +49,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = app(args=argv, standalone_mode=False)
         return int(result) if isinstance(result, int) else 0
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         return int(e.exit_code)
-    except click.ClickException as e:
-        # Usage errors must exit 1, not click's 2: 2 means "drift found" to scripts.
-        e.show()
+    except typer.TyperException as e:
+        # Usage errors (typer's vendored click) must exit 1, not 2: 2 means "drift found" to scripts.
+        show = getattr(e, "show", None)
+        if callable(show):
+            show()
+        else:
+            _error_line(f"parity: error: {e.format_message()}")
         return 1
-    except click.exceptions.Abort:
+    except typer.Abort:
         _error_line("parity: aborted")
         return 1
     except ParityError as e:
