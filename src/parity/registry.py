@@ -78,3 +78,41 @@ def source_kinds() -> Mapping[str, SourceKind]:
             importlib.import_module(mod.name)
         _loaded = True
     return _SOURCES
+
+
+# Resource-type knowledge the comparison needs, declared by the module that implements the type ----------
+
+
+@dataclass(frozen=True)
+class TypeInfo:
+    """What code-vs-live needs to know about one resource type (e.g. ``aws_iam_role_policy_attachment``).
+
+    ``compared``: the top-level attributes compared between a declaration and the live object (in the
+    declaration's names, e.g. Terraform's); empty means every path the declaration states.
+    ``native_id``: the live object's id computed from a declaration's attributes, for types whose
+    Terraform id is not the native id (``role-20190101...`` for an attachment); None when they agree.
+    ``parent``: ``(parent type, attribute of this resource holding the parent's live id)`` for child
+    objects a managed parent owns (the rules of a security group declared with inline rules): a live
+    child whose parent is declared is managed through it, never ``unmanaged``.
+    """
+
+    type: str
+    compared: tuple[str, ...] = ()
+    native_id: Callable[[Mapping[str, Any]], str | None] | None = None
+    parent: tuple[str, str] | None = None
+
+
+_TYPES: dict[str, TypeInfo] = {}
+
+
+def register_type(info: TypeInfo) -> TypeInfo:
+    if info.type in _TYPES:
+        raise RuntimeError(f"resource type {info.type!r} registered twice")
+    _TYPES[info.type] = info
+    return info
+
+
+def type_info(type_: str) -> TypeInfo | None:
+    """The registered knowledge about ``type_`` (importing every source package first)."""
+    source_kinds()
+    return _TYPES.get(type_)

@@ -10,7 +10,7 @@ Declared resources (snapshots with role "declared") are matched to live ones (ro
   projected the same way.
 - ``missing``: declared, not live; only when the type is checkable live: some live snapshot listed
   it (``Coverage.listed``) or returned a resource of it, and no live snapshot has a coverage gap for it.
-- ``unmanaged``: live, declared nowhere; not for owners in :data:`NOT_USER_MANAGED` (AWS-managed
+- ``unmanaged``: live, declared nowhere; not for children of a declared parent (TypeInfo.parent), nor for owners in :data:`NOT_USER_MANAGED` (AWS-managed
   objects, objects a Kubernetes controller created) nor :data:`MANAGED_ELSEWHERE` (CloudFormation
   stacks, Helm releases: code exists, in a tool parity was not pointed at).
 - coverage figure: managed / live, where live counts live resources except :data:`NOT_USER_MANAGED`
@@ -30,6 +30,7 @@ from parity.compare.severity import change_severity, severity
 from parity.compare.types import Inventory, Rules
 from parity.model import CoverageGap, Finding, Json, Resource
 from parity.normalize.noise import NoiseKB, default_kb
+from parity.registry import type_info
 
 NOT_USER_MANAGED = ("aws-managed", "kubernetes")
 MANAGED_ELSEWHERE = ("cloudformation", "helm")
@@ -63,6 +64,33 @@ def _by_id(r: Resource) -> str:
     return f"{r.type}\x1f{r.id}"
 
 
+def _by_native_id(r: Resource) -> str:
+    """A declaration's id in the live object's terms, where its type says how (see TypeInfo.native_id)."""
+    info = type_info(r.type)
+    if info is not None and info.native_id is not None:
+        native = info.native_id(r.attributes)
+        if native:
+            return f"{r.type}\x1f{native}"
+    return _by_id(r)
+
+
+def _parent_is_managed(r: Resource, paired_live_ids: set[str]) -> bool:
+    info = type_info(r.type)
+    if info is None or info.parent is None:
+        return False
+    parent_type, attr = info.parent
+    parent_id = r.attributes.get(attr)
+    return isinstance(parent_id, str) and f"{parent_type}\x1f{parent_id}" in paired_live_ids
+
+
+def _compared(type_: str, value: dict[str, Json]) -> dict[str, Json]:
+    """Only the attributes the type declares comparable between code and live (all when it declares none)."""
+    info = type_info(type_)
+    if info is None or not info.compared:
+        return value
+    return {k: v for k, v in value.items() if k in info.compared}
+
+
 def _by_key(r: Resource) -> str:
     return f"{r.type}\x1f{r.key}"
 
@@ -88,7 +116,7 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
     live_all = list(inv.resources("live"))
     has_live = any(s.role == "live" for s in inv.snapshots)
     pairs: list[tuple[Resource, Resource]] = []
-    rest_d, rest_l = match_unique(declared, live_all, _by_id, _by_id, pairs)
+    rest_d, rest_l = match_unique(declared, live_all, _by_native_id, _by_id, pairs)
     rest_d, rest_l = match_unique(rest_d, rest_l, _by_key, _by_key, pairs)
 
     findings: list[Finding] = []
@@ -100,6 +128,7 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
             dval.setdefault("tags", dict(d.tags))
             if lv.tags:
                 lval.setdefault("tags", dict(lv.tags))
+        dval, lval = _compared(d.type, dval), _compared(d.type, lval)
         changes = diff(dval, project(dval, lval), kb.for_type(d.type).canonical)
         if not changes:
             continue
@@ -138,8 +167,11 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
                     location=d.location,
                 )
             )
+    paired_live_ids = {_by_id(lv) for _, lv in pairs}
     for lv in rest_l:
         if lv.owner in NOT_USER_MANAGED or lv.owner in MANAGED_ELSEWHERE:
+            continue
+        if _parent_is_managed(lv, paired_live_ids):
             continue
         findings.append(
             Finding(
@@ -154,6 +186,8 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
         )
 
     paired_live = {id(lv) for _, lv in pairs}
+    # children of declared parents count as managed too
+    paired_live |= {id(lv) for lv in rest_l if _parent_is_managed(lv, paired_live_ids)}
     counted = [r for r in live_all if r.owner not in NOT_USER_MANAGED]
     managed = sum(1 for r in counted if id(r) in paired_live or r.owner in MANAGED_ELSEWHERE)
     coverage = (managed / len(counted) if counted else 1.0) if has_live else None
