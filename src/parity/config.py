@@ -102,8 +102,24 @@ class ConfigFilesSource(_SourceBase):
     exclude: list[str] = Field(default_factory=list, description="Globs of relative paths to skip.")
 
 
+class PipelineSource(_SourceBase):
+    """CI/CD definitions in a repository folder: GitHub Actions workflows and GitLab CI (see docs/pipelines.md).
+
+    The same folder is usually configured in every environment; each keeps the jobs that deploy to it.
+    """
+
+    kind: Literal["pipeline"]
+    path: str = Field(description="The repository folder (holding .github/workflows/ and/or .gitlab-ci.yml).")
+    provider: Literal["auto", "github", "gitlab"] = Field(
+        default="auto", description="Which CI definitions to read ('auto': whichever the folder holds)."
+    )
+    default_branch: str | None = Field(
+        default=None, description="The branch production deploys from (default: main or master)."
+    )
+
+
 SourceConfig = Annotated[
-    TerraformStateSource | TerraformPlanSource | KubernetesManifestsSource | ConfigFilesSource,
+    TerraformStateSource | TerraformPlanSource | KubernetesManifestsSource | ConfigFilesSource | PipelineSource,
     Field(discriminator="kind"),
 ]
 
@@ -112,6 +128,7 @@ DEFAULT_ROLES: dict[str, Role] = {
     "terraform-plan": "declared",
     "kubernetes-manifests": "declared",
     "config": "declared",
+    "pipeline": "declared",
 }
 
 
@@ -189,6 +206,46 @@ class Ignore(_Strict):
         return today > self.expires
 
 
+class _RuleBase(_Strict):
+    environments: list[str] = Field(min_length=1, description="The environments the rule applies to.")
+
+
+class PipelineProtectedEnvironmentRule(_RuleBase):
+    """Deploy jobs must name a protected environment (GitHub `environment:`; GitLab `environment:` and a
+    manual gate), so the reviewers configured for it in the repository settings apply."""
+
+    rule: Literal["pipeline_protected_environment"]
+
+
+class PipelineNoStaticCloudKeysRule(_RuleBase):
+    """Deploy jobs must not use long-lived cloud keys (AWS access keys, GCP JSON keys, Azure client
+    secrets); OIDC federation instead."""
+
+    rule: Literal["pipeline_no_static_cloud_keys"]
+
+
+class PipelinePinnedActionsRule(_RuleBase):
+    """`uses:` in deploy jobs must be pinned to a full 40-hex commit SHA (local ./ actions exempt)."""
+
+    rule: Literal["pipeline_pinned_actions"]
+    allow: list[str] = Field(
+        default_factory=list,
+        description="Action globs allowed unpinned, e.g. 'actions/*' (default: none; first-party too).",
+    )
+
+
+# One model per rule, discriminated by `rule:`; later rule families (permissions) join this union.
+RuleConfig = Annotated[
+    PipelineProtectedEnvironmentRule | PipelineNoStaticCloudKeysRule | PipelinePinnedActionsRule,
+    Field(discriminator="rule"),
+]
+RULE_NAMES: tuple[str, ...] = (
+    "pipeline_protected_environment",
+    "pipeline_no_static_cloud_keys",
+    "pipeline_pinned_actions",
+)
+
+
 class ParityConfig(_Strict):
     """The whole ``parity.yaml``."""
 
@@ -202,6 +259,7 @@ class ParityConfig(_Strict):
     naming: Naming = Field(default_factory=Naming)
     expected: list[Expected] = Field(default_factory=list)
     ignore: list[Ignore] = Field(default_factory=list)
+    rules: list[RuleConfig] = Field(default_factory=list, description="Policy rules (see docs/pipelines.md).")
 
     @model_validator(mode="after")
     def _names_exist(self) -> ParityConfig:
@@ -218,6 +276,10 @@ class ParityConfig(_Strict):
         for env in self.naming.tokens:
             if env not in known:
                 raise ValueError(f"naming.tokens: unknown environment {env!r}")
+        for i, rule in enumerate(self.rules):
+            for j, name in enumerate(rule.environments):
+                if name not in known:
+                    raise ValueError(f"rules[{i}].environments[{j}]: unknown environment {name!r}")
         return self
 
     # Derived views -------------------------------------------------------------------------------
@@ -386,6 +448,10 @@ def parse_config(text: str, file: str) -> ParityConfig:
         ctx = err.get("ctx") or {}
         if err["type"] == "extra_forbidden":
             msg = f"unknown key {loc[-1]!r}" + _suggest(loc, data)
+        elif err["type"] == "union_tag_invalid" and loc[:1] == ("rules",):
+            msg = f"unknown rule {ctx.get('tag')!r}; known: " + ", ".join(RULE_NAMES)
+        elif err["type"] == "union_tag_not_found" and loc[:1] == ("rules",):
+            msg = "a rule needs a 'rule' (one of: " + ", ".join(RULE_NAMES) + ")"
         elif err["type"] == "union_tag_invalid":
             msg = f"unknown source kind {ctx.get('tag')!r}; known: " + ", ".join(DEFAULT_ROLES)
         elif err["type"] == "union_tag_not_found":
