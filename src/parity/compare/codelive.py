@@ -10,8 +10,9 @@ Declared resources (snapshots with role "declared") are matched to live ones (ro
   projected the same way.
 - ``missing``: declared, not live; only when the type is checkable live: some live snapshot listed
   it (``Coverage.listed``) or returned a resource of it, and no live snapshot has a coverage gap for it.
-- ``unmanaged``: live, declared nowhere; not for children of a declared parent (TypeInfo.parent), nor for owners in :data:`NOT_USER_MANAGED` (AWS-managed
-  objects, objects a Kubernetes controller created) nor :data:`MANAGED_ELSEWHERE` (CloudFormation
+- ``unmanaged``: live, declared nowhere; not for children of a declared parent (TypeInfo.parent),
+  nor for owners in :data:`NOT_USER_MANAGED` (AWS-managed objects, objects a Kubernetes controller
+  created) nor :data:`MANAGED_ELSEWHERE` (CloudFormation
   stacks, Helm releases: code exists, in a tool parity was not pointed at).
 - coverage figure: managed / live, where live counts live resources except :data:`NOT_USER_MANAGED`
   ones, and managed those that pair with a declaration or are :data:`MANAGED_ELSEWHERE`. None when the
