@@ -112,9 +112,7 @@ def regions_in(data: bytes) -> tuple[str, ...]:
 _AWS_ID = re.compile(
     (
         r"-(?=[0-9a-f]{8})(?:"
-        + "|".join(
-            rf"(?<=[^A-Za-z0-9-]{re.escape(p)}-)|(?<=\\[ntrbf]{re.escape(p)}-)" for p in sorted(AWS_ID_PREFIXES)
-        )
+        + "|".join(rf"(?<=[^A-Za-z0-9-]{re.escape(p)}-)|(?<=\\[ntrbf]{re.escape(p)}-)" for p in sorted(AWS_ID_PREFIXES))
         + r")(?:[0-9a-f]{17}|[0-9a-f]{8})(?![A-Za-z0-9])"
     ).encode()
 )
