@@ -57,3 +57,59 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as c:
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+# AWS: moto's server over real HTTP on a loopback port ---------------------------------------------------
+
+MOTO_ENV = {
+    "MOTO_IAM_LOAD_MANAGED_POLICIES": "false",
+    "MOTO_EC2_LOAD_DEFAULT_AMIS": "false",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+}
+
+
+@pytest.fixture(scope="session")
+def moto_url() -> Iterator[str]:
+    """One moto server for the session; tests isolate themselves by using fresh account ids."""
+    saved = {k: os.environ.get(k) for k in (*MOTO_ENV, "AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")}
+    os.environ.update(MOTO_ENV)
+    for k in ("AWS_PROFILE",):
+        os.environ.pop(k, None)
+    os.environ["AWS_CONFIG_FILE"] = os.devnull
+    os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def new_account() -> str:
+    """A fresh 12-digit account id: moto keeps each account's state apart."""
+    return str(100000000000 + uuid.uuid4().int % 899999999999)
+
+
+def account_session(moto_url: str, account: str, region: str = "eu-west-1") -> object:
+    """An unguarded boto3 session inside ``account`` (for tests to create resources)."""
+    import boto3
+
+    sts = boto3.client("sts", endpoint_url=moto_url, region_name=region)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/setup", RoleSessionName="tests")["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+        region_name=region,
+    )

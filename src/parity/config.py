@@ -118,8 +118,42 @@ class PipelineSource(_SourceBase):
     )
 
 
+class TypeSelection(_Strict):
+    include: list[str] = Field(default_factory=lambda: ["*"], description="Terraform type globs to list.")
+    exclude: list[str] = Field(default_factory=list, description="Terraform type globs never listed.")
+
+
+class AwsSource(_SourceBase):
+    """A live AWS account: listed with read-only calls (see `parity permissions`)."""
+
+    kind: Literal["aws"]
+    regions: list[str] | Literal["all"] = Field(
+        default_factory=list,
+        description="Regions to list, or 'all' (every region enabled in the account). Default: the profile's "
+        "or AWS_REGION's region.",
+    )
+    profile: str | None = Field(default=None, description="A named profile from ~/.aws/config.")
+    role_arn: str | None = Field(default=None, description="A role to assume for this environment.")
+    external_id: str | None = Field(default=None, description="ExternalId for the assume-role call.")
+    endpoint_url: str | None = Field(default=None, description="An AWS-compatible endpoint (LocalStack, moto).")
+    resource_types: TypeSelection = Field(default_factory=TypeSelection)
+    max_workers: int = Field(default=8, ge=1, le=64, description="Listings run at once.")
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_is_arn(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", v):
+            raise ValueError(f"{v!r} is not a role ARN (arn:aws:iam::123456789012:role/name)")
+        return v
+
+
 SourceConfig = Annotated[
-    TerraformStateSource | TerraformPlanSource | KubernetesManifestsSource | ConfigFilesSource | PipelineSource,
+    TerraformStateSource
+    | TerraformPlanSource
+    | KubernetesManifestsSource
+    | ConfigFilesSource
+    | PipelineSource
+    | AwsSource,
     Field(discriminator="kind"),
 ]
 
@@ -129,6 +163,7 @@ DEFAULT_ROLES: dict[str, Role] = {
     "kubernetes-manifests": "declared",
     "config": "declared",
     "pipeline": "declared",
+    "aws": "live",
 }
 
 

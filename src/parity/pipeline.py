@@ -40,6 +40,18 @@ def check_environments(loaded: LoadedConfig, names: Iterable[str]) -> list[str]:
     return out
 
 
+def ignored_types(loaded: LoadedConfig, env: str, today: dt.date | None = None) -> frozenset[str]:
+    """Types an unexpired ignore rule suppresses whole in ``env``: live sources do not list them (API cost)."""
+    day = today or dt.date.today()
+    return frozenset(
+        r.type
+        for r in loaded.config.ignore
+        if r.kind == "*" and r.key == "*" and r.path is None and not r.expired(day)
+        and not any(ch in r.type for ch in "*?[")
+        and (r.environments is None or env in r.environments)
+    )  # fmt: skip
+
+
 def collect_environment(
     loaded: LoadedConfig, env: str, redactor: Redactor, progress: Progress | None = None
 ) -> Inventory:
@@ -59,6 +71,7 @@ def collect_environment(
             role=loaded.source_role(src),
             tokens=cfg.all_tokens(),
             progress=progress,
+            skip_types=ignored_types(loaded, env),
         )
         for snap in kinds[src.kind].collect(src, ctx):
             snaps.append(canonicalize(snap))

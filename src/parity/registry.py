@@ -30,6 +30,8 @@ class CollectContext:
     # environment -> tokens standing for it in names (prod, prd, production); used for file pairing keys
     tokens: Mapping[str, tuple[str, ...]]
     progress: Callable[[str], None] | None = None
+    # Types an unexpired ignore rule suppresses whole (kind *, key *): live sources need not list them.
+    skip_types: frozenset[str] = frozenset()
 
     def resolve(self, p: str) -> Path:
         q = Path(p).expanduser()

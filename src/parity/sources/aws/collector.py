@@ -1,0 +1,130 @@
+"""The ``aws`` source: list every selected type in every region concurrently, record what failed.
+
+A listing that fails (access denied, a region that errors, throttling past the retries) never raises
+and never reads as "nothing there": it becomes a coverage gap for each type its lister yields, so no
+``missing`` / ``only_in`` finding is drawn from it and ``--strict`` exits 3. Credentials that do not
+work at all are an error (exit 1): nothing could be checked.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+import botocore.exceptions
+
+from parity.config import AwsSource
+from parity.errors import ParityError
+from parity.model import Coverage, CoverageGap, Resource, Snapshot
+from parity.registry import CollectContext, register_source
+from parity.sources.aws.guard import ReadOnlyViolation
+from parity.sources.aws.session import AwsSession, Target
+from parity.sources.aws.spec import Fetch, Lister, listers
+
+DENIED_CODES = frozenset(
+    {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
+     "AuthorizationError", "AuthorizationErrorException", "InvalidClientTokenId", "OptInRequired"}
+)  # fmt: skip
+
+
+def selected_listers(spec: AwsSource, skip_types: frozenset[str] = frozenset()) -> list[tuple[Lister, set[str]]]:
+    """Listers with at least one selected type, and those types (excluded types are never listed)."""
+    sel = spec.resource_types
+    out = []
+    for lister in listers().values():
+        types = {
+            t
+            for t in lister.tf_types
+            if any(fnmatch.fnmatchcase(t, g) for g in sel.include)
+            and not any(fnmatch.fnmatchcase(t, g) for g in sel.exclude)
+            and t not in skip_types
+        }
+        if types:
+            out.append((lister, types))
+    return out
+
+
+def _regions(spec: AwsSource, session: AwsSession) -> tuple[str, ...]:
+    if spec.regions == "all":
+        ec2 = session.client("ec2", session.region())
+        try:
+            found = ec2.describe_regions()["Regions"]
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            raise ParityError(f"cannot list the account's regions: {str(e).splitlines()[0]}") from None
+        return tuple(sorted(r["RegionName"] for r in found))
+    if spec.regions:
+        return tuple(spec.regions)
+    env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return (env or session.region(),)
+
+
+def _gap_for(e: Exception, lister: Lister, region: str, types: set[str]) -> list[CoverageGap]:
+    if isinstance(e, botocore.exceptions.ClientError):
+        code = e.response.get("Error", {}).get("Code", "")
+        kind = "denied" if code in DENIED_CODES else "failed"
+        reason = f"{code}: {e.response.get('Error', {}).get('Message', '')}".strip(": ")
+    else:
+        kind, reason = "failed", f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    scope = f"{lister.name}@{'global' if lister.global_ else region}"
+    return [CoverageGap(scope=scope, reason=reason[:300], type=t, kind=kind) for t in sorted(types)]  # type: ignore[arg-type]
+
+
+@register_source("aws", "a live AWS account, listed read-only across regions")
+def collect(spec: AwsSource, ctx: CollectContext) -> Sequence[Snapshot]:
+    target = Target(
+        profile=spec.profile,
+        role_arn=spec.role_arn,
+        external_id=spec.external_id,
+        endpoint_url=spec.endpoint_url,
+        max_workers=spec.max_workers,
+    )
+    session = AwsSession(target)
+    account = session.identify()
+    regions = _regions(spec, session)
+    chosen = selected_listers(spec, ctx.skip_types)
+    jobs: list[tuple[Lister, set[str], str]] = []
+    for lister, types in chosen:
+        for region in regions[:1] if lister.global_ else regions:
+            jobs.append((lister, types, region))
+
+    def run(job: tuple[Lister, set[str], str]) -> tuple[list[Resource], list[CoverageGap]]:
+        lister, types, region = job
+        fetch = Fetch(account, region, session.partition, ctx.redactor, session.client, regions)
+        try:
+            found = [r for r in lister.fetch(fetch) if r.type in types]
+        except ReadOnlyViolation:
+            raise  # a bug in parity, never a coverage gap
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            return [], _gap_for(e, lister, region, types)
+        return found, []
+
+    ctx.report(f"{ctx.environment}: listing {len(jobs)} AWS type/region combinations in {account}")
+    resources: list[Resource] = []
+    gaps: list[CoverageGap] = []
+    done = 0
+    with ThreadPoolExecutor(max_workers=min(spec.max_workers, max(1, len(jobs)))) as pool:
+        for found, missed in pool.map(run, jobs):
+            resources += found
+            gaps += missed
+            done += 1
+            if done % 5 == 0 or done == len(jobs):
+                ctx.report(f"{ctx.environment}: AWS {done}/{len(jobs)} listings, {len(resources)} resources")
+    gapped = {g.type for g in gaps}
+    listed = sorted({t for _, types in chosen for t in types} - gapped)
+    # Two listings can meet the same object: keep one per (type, key, id).
+    unique = {(r.type, r.key, r.id): r for r in resources}
+    return [
+        Snapshot(
+            environment=ctx.environment,
+            source=ctx.source_name,
+            kind="aws",
+            role=ctx.role,
+            collected_at=datetime.now(UTC),
+            resources=tuple(unique[k] for k in sorted(unique)),
+            coverage=Coverage(listed=tuple(listed), gaps=tuple(gaps)),
+            facts={"accounts": (account,), "regions": regions},
+        )
+    ]

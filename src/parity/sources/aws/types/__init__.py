@@ -1,0 +1,1 @@
+"""One module per AWS service, each declaring its listers and types (see parity.sources.aws.spec)."""
