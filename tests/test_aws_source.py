@@ -105,6 +105,7 @@ def test_sqs_queues_in_two_regions(moto_url: str, redactor: Redactor) -> None:
     assert queues["orders"].attributes["visibility_timeout_seconds"] == 45
     assert queues["audit.fifo"].attributes["fifo_queue"] is True
     assert queues["audit.fifo"].key == f"arn:aws:sqs:us-east-1:{acct}:audit.fifo"
+    assert queues["audit.fifo"].id == f"https://sqs.us-east-1.amazonaws.com/{acct}/audit.fifo"  # Terraform's id
     assert queues["orders"].tags == {"app": "shop"}
 
 

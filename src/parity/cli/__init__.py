@@ -8,7 +8,7 @@ import sys
 import typer
 
 from parity import __version__
-from parity.cli import compare_cmds, history_cmds, setup_cmds
+from parity.cli import aws_cmds, compare_cmds, history_cmds, pipeline_cmds, setup_cmds
 from parity.errors import ParityError
 
 app = typer.Typer(
@@ -27,9 +27,12 @@ app.command()(compare_cmds.diff)
 app.command()(compare_cmds.drift)
 app.command()(history_cmds.history)
 app.command()(history_cmds.accept)
+app.command()(pipeline_cmds.pipeline)
 app.command()(setup_cmds.demo)
 app.command()(setup_cmds.init)
 app.command()(setup_cmds.schema)
+app.command()(aws_cmds.types)
+app.command()(aws_cmds.permissions)
 
 
 @app.command()

@@ -31,8 +31,10 @@ def _queues(f: Fetch) -> Iterator[Resource]:
             for api, tf in (("Policy", "policy"), ("RedrivePolicy", "redrive_policy")):
                 if attrs.get(api):
                     out[tf] = attrs[api]
-            # Terraform's id for a queue is its URL: the same id both ways, no mapping needed.
-            yield f.resource("aws_sqs_queue", url, name=str(out["name"]), arn=attrs.get("QueueArn"),
+            # Terraform's id for a queue is its URL. Built from region, account and name (what AWS answers)
+            # rather than taken as given, so an endpoint_url (LocalStack, moto) gives the same ids as AWS.
+            queue_id = f"https://sqs.{f.region}.amazonaws.com/{f.account}/{out['name']}"
+            yield f.resource("aws_sqs_queue", queue_id, name=str(out["name"]), arn=attrs.get("QueueArn"),
                              attributes=out, tags=tags)  # fmt: skip
 
 

@@ -1,0 +1,93 @@
+"""``parity types`` and ``parity permissions``: what the live AWS source lists, and the policy it needs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from parity.cli.common import Format, FormatOpt
+
+# Calls every scan makes besides the listers': who am I, which regions exist.
+BASE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
+
+
+def types(
+    fmt: FormatOpt = Format.table,
+    pattern: Annotated[str | None, typer.Argument(help="Only types matching this glob, e.g. 'aws_iam_*'.")] = None,
+) -> None:
+    """List the resource types the live AWS source reads: Terraform type, the listing that yields it,
+    whether it is per region or per account, the API calls made, and what code-vs-live compares."""
+    import fnmatch
+
+    from parity.sources.aws.spec import listers
+
+    rows: list[dict[str, Any]] = []
+    for lst in sorted(listers().values(), key=lambda x: x.name):
+        for t in lst.types:
+            if pattern and not fnmatch.fnmatchcase(t.tf_type, pattern):
+                continue
+            rows.append(
+                {
+                    "type": t.tf_type,
+                    "description": t.description,
+                    "lister": lst.name,
+                    "scope": "account" if lst.global_ else "region",
+                    "calls": list(lst.calls),
+                    "compared": list(t.compared),
+                    "parent": t.parent[0] if t.parent else None,
+                }
+            )
+    rows.sort(key=lambda r: r["type"])
+    if fmt is Format.json:
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode() + "\n")
+        return
+    if fmt is Format.markdown:
+        out = ["| type | description | scope | API calls | compared code vs live |", "|---|---|---|---|---|"]
+        for r in rows:
+            out.append(
+                f"| `{r['type']}` | {r['description']} | {r['scope']} | {', '.join(r['calls'])} | "
+                f"{', '.join(r['compared']) or 'all declared paths'} |"
+            )
+        sys.stdout.write("\n".join(out) + "\n")
+        return
+    table = Table(title=f"{len(rows)} AWS resource types (API calls: --format json)", title_justify="left")
+    for col in ("type", "description", "listing", "scope", "compared code vs live"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(
+            Text(r["type"]),
+            Text(r["description"]),
+            Text(r["lister"]),
+            r["scope"],
+            Text(", ".join(r["compared"]) or "all declared paths"),
+        )
+    Console(highlight=False).print(table)
+
+
+def required_actions() -> list[str]:
+    from parity.sources.aws.guard import action_is_read
+    from parity.sources.aws.spec import listers
+
+    actions = set(BASE_ACTIONS)
+    for lst in listers().values():
+        actions.update(lst.calls)
+    bad = sorted(a for a in actions if not action_is_read(a))
+    if bad:  # a lister declaring a write is a bug: never print it as "read-only"
+        raise RuntimeError(f"listers declare non-read actions: {', '.join(bad)}")
+    return sorted(actions)
+
+
+def permissions() -> None:
+    """Print the minimal IAM policy the scanner needs: exactly the read-only calls of the registered
+    types. Attach it to the role parity assumes in each account (role_arn in parity.yaml)."""
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "ParityReadOnly", "Effect": "Allow", "Action": required_actions(), "Resource": "*"}],
+    }
+    sys.stdout.write(orjson.dumps(policy, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -1,0 +1,180 @@
+"""Code vs live and environment vs environment on live AWS accounts (moto's server), end to end through
+the CLI: Terraform states written to match the accounts, then broken by hand."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import account_session, new_account
+from parity.cli import main
+from parity.sources.aws.session import AwsSession
+
+
+def tf_state(*resources: dict[str, Any]) -> str:
+    return json.dumps({"version": 4, "terraform_version": "1.6.0", "serial": 1, "lineage": "x", "outputs": {},
+                       "resources": list(resources)})  # fmt: skip
+
+
+def tf_res(type_: str, name: str, attrs: dict[str, Any]) -> dict[str, Any]:
+    return {"mode": "managed", "type": type_, "name": name,
+            "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+            "instances": [{"schema_version": 0, "attributes": attrs, "sensitive_attributes": []}]}  # fmt: skip
+
+
+def queue_url(acct: str, name: str, region: str = "eu-west-1") -> str:
+    return f"https://sqs.{region}.amazonaws.com/{acct}/{name}"
+
+
+def write_config(tmp: Path, moto_url: str, envs: dict[str, str], with_states: bool = True) -> Path:
+    lines = ["environments:"]
+    for env, acct in envs.items():
+        lines += [f"  {env}:", f'    accounts: ["{acct}"]', "    sources:"]
+        if with_states:
+            lines += [f"      - {{kind: terraform-state, path: {env}.tfstate}}"]
+        lines += [f"      - {{kind: aws, regions: [eu-west-1], endpoint_url: '{moto_url}',",
+                  f"         role_arn: 'arn:aws:iam::{acct}:role/parity'}}"]  # fmt: skip
+    lines.append("promotion: [" + ", ".join(envs) + "]")
+    cfg = tmp / "parity.yaml"
+    cfg.write_text("\n".join(lines) + "\n")
+    return cfg
+
+
+def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code = main([*args, "--format", "json"])
+    out, err = capsys.readouterr()
+    assert code in (0, 2, 3), err
+    return code, json.loads(out)
+
+
+@pytest.fixture
+def production(moto_url: str, tmp_path: Path) -> tuple[str, Path]:
+    """An account defined by a state; then broken by hand: a queue setting changed in the console, a queue
+    deleted, a queue and a bucket created outside Terraform."""
+    acct = new_account()
+    sess = account_session(moto_url, acct)
+    sqs = sess.client("sqs", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    s3 = sess.client("s3", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    sqs.create_queue(QueueName="orders-prod", Attributes={"VisibilityTimeout": "30"}, tags={"app": "shop"})
+    sqs.create_queue(QueueName="debug-by-hand")
+    for bucket, tags in ((f"assets-{acct}", [{"Key": "app", "Value": "shop"}]), (f"adhoc-{acct}", [])):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        if tags:
+            s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tags})
+    state = tf_state(
+        tf_res(
+            "aws_sqs_queue",
+            "orders",
+            {
+                "id": queue_url(acct, "orders-prod"),
+                "name": "orders-prod",
+                "visibility_timeout_seconds": 120,
+                "message_retention_seconds": 345600,
+                "delay_seconds": 0,
+                "fifo_queue": False,
+                "tags": {"app": "shop"},
+                "tags_all": {"app": "shop"},
+            },
+        ),
+        tf_res(
+            "aws_sqs_queue",
+            "gone",
+            {"id": queue_url(acct, "gone-prod"), "name": "gone-prod", "visibility_timeout_seconds": 30, "tags": {}},
+        ),
+        tf_res(
+            "aws_s3_bucket",
+            "assets",
+            {
+                "id": f"assets-{acct}",
+                "bucket": f"assets-{acct}",
+                "tags": {"app": "shop"},
+                "versioning": [{"enabled": False, "mfa_delete": False}],
+            },
+        ),
+    )
+    (tmp_path / "production.tfstate").write_text(state)
+    return acct, write_config(tmp_path, moto_url, {"production": acct})
+
+
+def test_code_vs_live(production: tuple[str, Path], capsys: pytest.CaptureFixture[str]) -> None:
+    acct, cfg = production
+    code, doc = cli_json(capsys, "drift", "production", "-c", str(cfg))
+    assert code == 2
+    got = {(f["kind"], f["type"], f["resources"]["production"]) for f in doc["findings"]}
+    assert ("changed", "aws_sqs_queue", queue_url(acct, "orders-prod")) in got
+    assert ("missing", "aws_sqs_queue", queue_url(acct, "gone-prod")) in got
+    assert ("unmanaged", "aws_sqs_queue", queue_url(acct, "debug-by-hand")) in got
+    assert ("unmanaged", "aws_s3_bucket", f"adhoc-{acct}") in got
+    # the declared bucket matches, and its child resources (versioning, ...) are managed through it
+    ids = {f["resources"]["production"] for f in doc["findings"]}
+    assert f"assets-{acct}" not in ids
+    changed = next(f for f in doc["findings"] if f["kind"] == "changed")
+    assert [(c["path"], c["left"], c["right"]) for c in changed["changes"]] == [("visibility_timeout_seconds", 120, 30)]
+    cov = doc["coverage"]["production"]
+    assert cov["live"] > cov["managed"] > 0 and cov["complete"]
+
+
+def test_a_denied_listing_never_reads_as_missing(
+    production: tuple[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, cfg = production
+    original = AwsSession.client
+
+    def denied(**_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        return AWSResponse("https://x", 403, {}, None), {"Error": {"Code": "AccessDenied", "Message": "no"},
+                                                          "ResponseMetadata": {"HTTPStatusCode": 403}}  # fmt: skip
+
+    def client(self: AwsSession, service: str, region: str) -> Any:
+        c = original(self, service, region)
+        c.meta.events.register("before-call.sqs.ListQueues", denied, unique_id="deny-sqs")
+        return c
+
+    monkeypatch.setattr(AwsSession, "client", client)
+    _, doc = cli_json(capsys, "drift", "production", "-c", str(cfg))
+    kinds_for_queues = {f["kind"] for f in doc["findings"] if f["type"] == "aws_sqs_queue"}
+    assert kinds_for_queues == set()  # neither missing nor changed: sqs could not be checked
+    assert not doc["coverage"]["production"]["complete"]
+    assert any(g["kind"] == "denied" and g["type"] == "aws_sqs_queue" for g in doc["coverage"]["production"]["gaps"])
+    assert main(["drift", "production", "-c", str(cfg), "--strict"]) == 2  # the S3 drift is still drift
+    capsys.readouterr()
+
+
+def test_environment_vs_environment_live(moto_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stg, prd = new_account(), new_account()
+    for acct, env in ((stg, "staging"), (prd, "prod")):
+        sqs = account_session(moto_url, acct).client("sqs", endpoint_url=moto_url)  # type: ignore[attr-defined]
+        sqs.create_queue(
+            QueueName=f"shop-{env}-orders", Attributes={"VisibilityTimeout": "60" if env == "prod" else "30"}
+        )
+        sqs.create_queue(QueueName=f"shop-{env}-emails", Attributes={"DelaySeconds": "5"})
+    sqs = account_session(moto_url, prd).client("sqs", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    sqs.create_queue(QueueName="shop-prod-replay")  # created during an incident
+    cfg = write_config(tmp_path, moto_url, {"staging": stg, "production": prd}, with_states=False)
+    code, doc = cli_json(capsys, "diff", "staging", "production", "-c", str(cfg))
+    assert code == 2
+    by = {(f["kind"], f["type"]): f for f in doc["findings"]}
+    differs = by[("differs", "aws_sqs_queue")]
+    assert [(c["path"], c["left"], c["right"]) for c in differs["changes"]] == [("visibility_timeout_seconds", 30, 60)]
+    only = by[("only_in", "aws_sqs_queue")]
+    assert only["resources"] == {"production": f"https://sqs.eu-west-1.amazonaws.com/{prd}/shop-prod-replay"}
+    # the emails queues pair across accounts (names and ARNs normalised) and do not differ
+    assert sum(1 for f in doc["findings"] if f["type"] == "aws_sqs_queue") == 2
+
+
+@pytest.mark.parametrize(
+    ("tags", "aws_managed", "owner"),
+    [({"aws:cloudformation:stack-name": "legacy"}, False, "cloudformation"),
+     ({"kubernetes.io/cluster/prod": "owned"}, False, "kubernetes"),
+     ({"elbv2.k8s.aws/cluster": "prod"}, False, "kubernetes"),
+     ({"app": "shop"}, True, "aws-managed"),
+     ({"app": "shop"}, False, "none")],
+)  # fmt: skip
+def test_owner_from_tags(tags: dict[str, str], aws_managed: bool, owner: str) -> None:
+    from parity.sources.aws.owner import owner_from_tags
+
+    assert owner_from_tags(tags, aws_managed) == owner
