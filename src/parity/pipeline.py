@@ -23,6 +23,7 @@ from parity.config import LoadedConfig
 from parity.errors import UsageError
 from parity.model import Finding, Snapshot
 from parity.normalize import canonicalize
+from parity.pipelines import analyse_pipelines, locate_steps
 from parity.redact import Redactor
 from parity.registry import CollectContext, source_kinds
 from parity.report import CoverageSummary, SourceSummary
@@ -130,6 +131,7 @@ def analyse(
             live_figures[env] = (res.managed, res.live)
     if references and len(inventories) > 1:
         raw += find_cross_env_references(list(inventories.values()), rules)
+    raw = locate_steps(raw, inventories) + analyse_pipelines(inventories, loaded.config)
     kept = apply_ignores(raw, rules)
     out.findings = list(kept.kept)
     out.ignored = list(kept.ignored)
