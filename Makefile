@@ -24,7 +24,7 @@ test: lint
 	$(BIN)/pytest
 
 bench: setup
-	$(BIN)/python bench/run.py
+	sh bench/run
 
 clean:
 	rm -rf $(VENV) .parity parity-demo .pytest_cache .mypy_cache .ruff_cache .hypothesis
