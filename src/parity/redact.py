@@ -78,3 +78,27 @@ class Redactor:
         with os.fdopen(fd, "w") as fh:
             fh.write(key.hex())
         return cls(key)
+
+
+def redact_paths(value: Json, patterns: tuple[str, ...], redactor: Redactor) -> Json:
+    """``value`` with every leaf at one of ``patterns`` (noise-KB syntax: ``environment[].variables.*``)
+    replaced by its marker. Used where a type declares values secret by position rather than by name
+    (every Lambda environment variable), so code and live hash the same values the same way."""
+    from parity.normalize.paths import ANY_ITEM, parse_pattern
+
+    def walk(node: Json, parts: tuple[str, ...]) -> Json:
+        if not parts:
+            return node if node is None else redactor.redact(node)
+        head, rest = parts[0], parts[1:]
+        if head == ANY_ITEM and isinstance(node, list):
+            return [walk(x, rest) for x in node]
+        if isinstance(node, dict):
+            if head == "*":
+                return {k: walk(v, rest) for k, v in node.items()}
+            if head in node:
+                return {**node, head: walk(node[head], rest)}
+        return node
+
+    for p in patterns:
+        value = walk(value, parse_pattern(p))
+    return value

@@ -102,6 +102,9 @@ class TypeInfo:
     compared: tuple[str, ...] = ()
     native_id: Callable[[Mapping[str, Any]], str | None] | None = None
     parent: tuple[str, str] | None = None
+    # Paths whose values are secret by position, not by name (``environment[].variables.*``): every
+    # source hashes them, so a declaration and the live object compare marker with marker.
+    secret_paths: tuple[str, ...] = ()
 
 
 _TYPES: dict[str, TypeInfo] = {}

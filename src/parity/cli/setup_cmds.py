@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -99,18 +100,36 @@ def example_dir() -> Path:
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Working folder for the demo.")] = Path("parity-demo"),
     fmt: FormatOpt = Format.table,
+    aws: Annotated[
+        bool,
+        typer.Option("--aws/--no-aws", help="Add live AWS accounts served by a local moto server (when installed)."),
+    ] = True,
 ) -> None:
     """Copy the bundled greenflash example (staging and production defined by Terraform states,
     Kubernetes manifests and config files, with planted drift) to a working folder, scan it and show
-    the report. Runs again on the same folder keep the history, so `parity history` has something to show.
+    the report. Where moto's server is installed (`make demo` installs it), a local server plays a
+    staging and a production AWS account, so live AWS drift shows too, without credentials.
+    Runs again on the same folder keep the history, so `parity history` has something to show.
     """
     from parity.cli.compare_cmds import run_scan
+    from parity.demo import aws as demo_aws
 
     src = example_dir()
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copytree(src, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".parity", "__pycache__"))
-    loaded = load(directory / "parity.yaml")
-    report = run_scan(loaded, None)
+    if aws and demo_aws.available():
+        saved_profile = os.environ.pop("AWS_PROFILE", None)
+        try:
+            with demo_aws.moto_server() as url:
+                os.environ[demo_aws.ENDPOINT_VAR] = url
+                err_console.print(Text(f"live AWS: a local moto server at {url} plays staging and production"))
+                report = run_scan(load(demo_aws.prepare(directory, url)), None)
+        finally:
+            os.environ.pop(demo_aws.ENDPOINT_VAR, None)
+            if saved_profile is not None:
+                os.environ["AWS_PROFILE"] = saved_profile
+    else:
+        report = run_scan(load(directory / "parity.yaml"), None)
     code = emit(report, fmt, None, strict=False)
     if fmt is Format.table:
         verdict = "drift found" if code == 2 else "no drift"

@@ -32,6 +32,7 @@ class AwsType:
     compared: tuple[str, ...] = ()  # Terraform attribute names compared code vs live (opt-in, small)
     native_id: Callable[[Mapping[str, Any]], str | None] | None = None  # from a state's attributes
     parent: tuple[str, str] | None = None  # (parent tf type, attribute with the parent's live id)
+    secret_paths: tuple[str, ...] = ()  # values hashed wherever they come from (see TypeInfo)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,11 @@ def register(lister: Lister) -> Lister:
     _LISTERS[lister.name] = lister
     for t in lister.types:
         _TF_TYPES[t.tf_type] = lister
-        register_type(TypeInfo(type=t.tf_type, compared=t.compared, native_id=t.native_id, parent=t.parent))
+        register_type(
+            TypeInfo(
+                type=t.tf_type, compared=t.compared, native_id=t.native_id, parent=t.parent, secret_paths=t.secret_paths
+            )
+        )
     return lister
 
 

@@ -32,7 +32,7 @@ import orjson
 
 from parity.errors import InputError
 from parity.model import Json, Location, Resource
-from parity.redact import Redactor, looks_secret
+from parity.redact import Redactor, looks_secret, redact_paths
 from parity.sources import files
 
 # Attributes that hold a resource's human name, most specific first (AWS, Google and Azure providers).
@@ -155,6 +155,17 @@ def redact_secret_keys(attrs: dict[str, Json], redactor: Redactor) -> None:
             for v in node:
                 if type(v) is dict or type(v) is list:
                     stack.append(v)
+
+
+def redact_declared_secret_paths(type_: str, attrs: dict[str, Json], redactor: Redactor) -> dict[str, Json]:
+    """Values a resource type declares secret by position (TypeInfo.secret_paths), hashed as live sources do."""
+    from parity.registry import type_info
+
+    info = type_info(type_)
+    if info is None or not info.secret_paths:
+        return attrs
+    out: dict[str, Json] = redact_paths(attrs, info.secret_paths, redactor)
+    return out
 
 
 def _index_step(value: Json) -> Json:

@@ -40,6 +40,7 @@ from parity.sources.terraform.common import (
     gc_paused,
     load_json,
     make_instance,
+    redact_declared_secret_paths,
     redact_secret_keys,
     redact_sensitive_mirror,
     to_resource,
@@ -205,6 +206,7 @@ def _instance(head: tuple[str, str, str], values: Json, sensitive: Json, redacto
     if sensitive is not None and sensitive is not False:
         redact_sensitive_mirror(values, sensitive, redactor)
     redact_secret_keys(values, redactor)
+    values = redact_declared_secret_paths(type_, values, redactor)
     return make_instance(address, type_, name, values, shown)
 
 

@@ -35,6 +35,7 @@ from parity.sources.terraform.common import (
     gc_paused,
     load_json,
     make_instance,
+    redact_declared_secret_paths,
     redact_secret_keys,
     redact_sensitive_paths,
     to_resource,
@@ -169,4 +170,5 @@ def _instance(res: dict[str, Any], inst: dict[str, Any], address: str, redactor:
         raise ShapeError(f"attributes are {describe(attrs)}, expected an object")
     redact_sensitive_paths(attrs, inst.get("sensitive_attributes"), redactor)
     redact_secret_keys(attrs, redactor)
+    attrs = redact_declared_secret_paths(res["type"], attrs, redactor)
     return make_instance(address, res["type"], res["name"], attrs, shown, flat=flat)

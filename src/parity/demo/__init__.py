@@ -1,0 +1,1 @@
+"""The bundled demo: the greenflash example, optionally with live AWS accounts on a local moto server."""
