@@ -16,7 +16,7 @@ Attributes (compared between mirrors; see :mod:`.normalise` for the normal form)
 (every job it runs after, transitively through ``needs:`` or GitLab stage order, except other
 environments' deploy jobs: production waiting for the staging deploy is the promotion link, which the
 analysis reads from the graph, and it differs between stages by construction), the job's settings
-(``runs_on``, ``permissions``, ``if``, ``uses``, ``with``, ``env``, ...; GitLab ``stage``, ``when``,
+(``runs_on``, ``permissions``, ``if``, ``uses``, ``with``, ``env``, ...; GitLab ``when``,
 ``rules``, ``only``, ``except``,
 ``variables``, ...) and ``steps`` (ordered, each with a unique stable ``name``; no file lines).
 
@@ -126,8 +126,8 @@ def _resource(wf: RawWorkflow, job: RawJob, key: str, norm: Normaliser, foreign:
     if wf.workflow_rules is not None:
         attrs["workflow_rules"] = norm.value(wf.workflow_rules)
     for k, v in job.settings.items():
-        if k == "called_if":
-            continue
+        if k in ("called_if", "stage"):
+            continue  # stage: its order is in waits_for; the word "stage" is also a staging token
         if k == "dependencies" and isinstance(v, list):
             v = [d for d in v if d not in foreign]
         attrs[k] = norm.value(v, k, k in VARIABLE_KEYS)
