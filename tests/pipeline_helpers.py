@@ -41,7 +41,7 @@ def inventories(cfg: Path) -> tuple[LoadedConfig, dict[str, Inventory]]:
 
 def findings(cfg: Path) -> list[Finding]:
     loaded, invs = inventories(cfg)
-    return analyse(loaded, invs, mirrors=[("staging", "production")], references=True).findings
+    return analyse(loaded, invs, mirrors=[("staging", "production")], references=True, pipelines=True).findings
 
 
 ALL_RULES = """rules:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from parity.cli import main
 from pipeline_helpers import ALL_RULES, project
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -106,3 +109,17 @@ def test_malformed_workflow_is_one_error_line_and_nothing_stored(
     assert err.strip() == "parity: error: repo/.github/workflows/deploy.yml:3: job 'a' needs unknown job 'b'"
     code, out, _ = run(capsys, "history", "-c", str(cfg), "--format", "json")
     assert code == 0 and len(json.loads(out)) == 1
+
+
+def test_greenflash_demo_plants_pipeline_drift(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    demo = tmp_path / "greenflash"
+    shutil.copytree(EXAMPLE, demo, ignore=shutil.ignore_patterns(".parity"))
+    code, out, err = run(capsys, "scan", "-c", str(demo / "parity.yaml"), "--format", "json", "--no-progress")
+    assert code == 2, err
+    keys = {(f["kind"], f["key"]) for f in json.loads(out)["findings"]}
+    assert ("differs", ".github/workflows/deploy.yml#deploy-{env}") in keys
+    assert ("promotion_bypass", ".github/workflows/hotfix.yml#hotfix-{env}") in keys
+    assert ("only_in", ".github/workflows/hotfix.yml#hotfix-{env}") in keys
+    assert ("policy_violation", ".github/workflows/hotfix.yml#hotfix-{env}") in keys
+    code, out, _ = run(capsys, "pipeline", "-c", str(demo / "parity.yaml"), "--no-progress")
+    assert code == 2 and "hotfix-production" in out

@@ -103,10 +103,12 @@ def analyse(
     mirrors: Sequence[tuple[str, str]] = (),
     code_live: Sequence[str] = (),
     references: bool = True,
+    pipelines: bool = False,
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
-    """Compare the given mirror pairs, code vs live in the given environments, and cross-env references."""
+    """Compare the given mirror pairs, code vs live in the given environments, and cross-env references;
+    with ``pipelines``, also the pipeline checks (promotion_bypass, pipeline policy rules: a full scan)."""
     rules = Rules.from_config(loaded, today)
     raw: list[Finding] = []
     out = Analysis()
@@ -131,7 +133,9 @@ def analyse(
             live_figures[env] = (res.managed, res.live)
     if references and len(inventories) > 1:
         raw += find_cross_env_references(list(inventories.values()), rules)
-    raw = locate_steps(raw, inventories) + analyse_pipelines(inventories, loaded.config)
+    raw = locate_steps(raw, inventories)
+    if pipelines:
+        raw += analyse_pipelines(inventories, loaded.config)
     kept = apply_ignores(raw, rules)
     out.findings = list(kept.kept)
     out.ignored = list(kept.ignored)

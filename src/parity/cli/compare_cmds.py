@@ -55,7 +55,7 @@ def run_scan(
     with progress_display(progress) as cb:
         inventories = collect(loaded, names, redactor_for(loaded), cb)
         pairs = [p for p in cfg.mirror_pairs() if p[0] in names and p[1] in names]
-        a = analyse(loaded, inventories, mirrors=pairs, code_live=names, today=today, progress=cb)
+        a = analyse(loaded, inventories, mirrors=pairs, code_live=names, pipelines=True, today=today, progress=cb)
         if cb:
             cb("storing the scan")
         store = open_store(loaded)
