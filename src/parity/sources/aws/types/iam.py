@@ -162,7 +162,9 @@ def _authorization(f: Fetch) -> Iterator[Resource]:
         arn = p["Arn"]
         if arn.startswith(f"arn:{f.partition}:iam::aws:"):
             continue  # AWS managed: not a resource of this account
-        tags = tags_from_list([t for page in f.pages(iam, "list_policy_tags", PolicyArn=arn) for t in page["Tags"]])
+        tags = tags_from_list(
+            [t for page in f.pages(iam, "list_policy_tags", PolicyArn=arn) for t in page.get("Tags", [])]
+        )
         attrs = {"name": p["PolicyName"], "path": p.get("Path", "/"), "description": p.get("Description", ""),
                  "policy": default_document(p), "policy_id": p.get("PolicyId", "")}  # fmt: skip
         yield f.resource("aws_iam_policy", arn, name=p["PolicyName"], arn=arn, attributes=attrs, tags=tags)
