@@ -221,8 +221,9 @@ def test_no_secret_value_appears_anywhere_in_the_snapshot(moto_url: str, redacto
     lam.create_function(FunctionName="f", Runtime="python3.12", Role=role, Handler="h.h", Code={"ZipFile": _zip()},
                         Environment={"Variables": {"PLAIN": planted[2]}})  # fmt: skip
 
-    snap = run(aws_spec(moto_url, acct), redactor)  # every registered type
-    assert {"aws_ssm_parameter", "aws_secretsmanager_secret", "aws_lambda_function"} <= {r.type for r in snap.resources}
+    snap = _collect(moto_url, acct, redactor, "aws_ssm_*", "aws_secretsmanager_*", "aws_lambda_*", "aws_ecs_*")
+    types = {"aws_ssm_parameter", "aws_secretsmanager_secret", "aws_lambda_function", "aws_ecs_task_definition"}
+    assert types <= {r.type for r in snap.resources}
     text = repr(snap)
     for value in planted:
         assert value not in text, value
