@@ -75,6 +75,9 @@ def production(moto_url: str, tmp_path: Path) -> tuple[str, Path]:
                 "message_retention_seconds": 345600,
                 "delay_seconds": 0,
                 "fifo_queue": False,
+                "max_message_size": 1048576,
+                "receive_wait_time_seconds": 0,
+                "sqs_managed_sse_enabled": True,
                 "tags": {"app": "shop"},
                 "tags_all": {"app": "shop"},
             },
@@ -178,3 +181,55 @@ def test_owner_from_tags(tags: dict[str, str], aws_managed: bool, owner: str) ->
     from parity.sources.aws.owner import owner_from_tags
 
     assert owner_from_tags(tags, aws_managed) == owner
+
+
+def test_values_hashed_by_position_compare_equal_code_vs_live(
+    moto_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Lambda environment values and SSM parameter values are hashed on the live side; a state holding
+    them in plain text (or hashed, for sensitive ones) must compare equal, and a console edit must show."""
+    import io
+    import zipfile
+
+    acct = new_account()
+    sess = account_session(moto_url, acct)
+    iam = sess.client("iam", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("app.py", "def handler(e, c):\n    return e\n")
+    lam = sess.client("lambda", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    env = {"Variables": {"MODE": "fast", "N": "3"}}
+    lam.create_function(FunctionName="thumbs", Runtime="python3.12", Role=role, Handler="app.handler",
+                        Code={"ZipFile": buf.getvalue()}, Environment=env)  # fmt: skip
+    ssm = sess.client("ssm", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    ssm.put_parameter(Name="/shop/mode", Value="fast", Type="String")
+    ssm.put_parameter(Name="/shop/db-password", Value="hunter2-very-secret", Type="SecureString")
+    fn = lam.get_function_configuration(FunctionName="thumbs")
+    state = tf_state(
+        tf_res("aws_lambda_function", "thumbs", {
+            "id": "thumbs", "function_name": "thumbs", "runtime": "python3.12", "handler": "app.handler",
+            "memory_size": fn["MemorySize"], "timeout": fn["Timeout"], "role": role,
+            "environment": [{"variables": {"MODE": "fast", "N": "3"}}], "architectures": fn.get("Architectures"),
+            "layers": [], "tags": {}}),
+        tf_res("aws_ssm_parameter", "mode", {"id": "/shop/mode", "name": "/shop/mode", "type": "String",
+               "value": "fast", "tier": "Standard", "data_type": "text", "description": "", "tags": {}}),
+        tf_res("aws_ssm_parameter", "pw", {"id": "/shop/db-password", "name": "/shop/db-password",
+               "type": "SecureString", "value": "hunter2-very-secret", "tier": "Standard", "data_type": "text",
+               "description": "", "tags": {}}),
+    )  # fmt: skip
+    (tmp_path / "production.tfstate").write_text(state)
+    cfg = write_config(tmp_path, moto_url, {"production": acct})
+    cfg.write_text(
+        cfg.read_text().replace(
+            "role_arn:", "resource_types: {include: [aws_lambda_*, aws_ssm_*]},\n         role_arn:"
+        )
+    )
+    _, doc = cli_json(capsys, "drift", "production", "-c", str(cfg))
+    assert [f for f in doc["findings"] if f["kind"] == "changed"] == []
+    assert "hunter2-very-secret" not in json.dumps(doc)
+    lam.update_function_configuration(FunctionName="thumbs", Environment={"Variables": {"MODE": "slow", "N": "3"}})
+    _, doc = cli_json(capsys, "drift", "production", "-c", str(cfg))
+    (changed,) = [f for f in doc["findings"] if f["kind"] == "changed"]
+    assert [c["path"] for c in changed["changes"]] == ["environment[0].variables.MODE"]
+    assert "slow" not in json.dumps(doc)

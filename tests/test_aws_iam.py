@@ -203,13 +203,10 @@ def _seed(iam: Any, resources: list[dict[str, Any]]) -> None:
                                                    "PolicyDocument": a["policy"]})  # fmt: skip
 
 
-# Heredoc policies end in a newline in these states, which parity.normalize.canonical does not yet parse as
-# JSON (it requires the last character to be "}"): reported to the lead; strict, so the fix shows here.
-_TRAILING_NL = pytest.mark.xfail(strict=True, reason="canonical: JSON policy string with trailing newline not parsed")
+# The policy states hold heredoc documents ending in a newline: canonicalisation must parse them as JSON.
 CORPUS_CASES = ["aws_iam_role_multiple", "aws_iam_user_multiple", "aws_iam_group",
-                pytest.param("aws_iam_policy_multiple", marks=_TRAILING_NL),
-                pytest.param("aws_iam_role_policy_multiple", marks=_TRAILING_NL),
-                pytest.param("aws_iam_user_policy_multiple", marks=_TRAILING_NL), "aws_iam_group_policy",
+                "aws_iam_policy_multiple", "aws_iam_role_policy_multiple", "aws_iam_user_policy_multiple",
+                "aws_iam_group_policy",
                 "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment",
                 "aws_iam_group_policy_attachment"]  # fmt: skip
 

@@ -85,3 +85,21 @@ def test_marker_never_contains_the_value(value: str) -> None:
     assert is_redacted(marker)
     if len(value) >= 8:  # a shorter value could turn up in 12 hex digits by chance
         assert value not in marker
+
+
+def test_redact_paths_by_position_and_inside_json_strings() -> None:
+    import json
+
+    from parity.redact import redact_paths
+
+    r = Redactor(b"k" * 32)
+    attrs = {
+        "environment": [{"variables": {"A": "1", "B": "two"}}],
+        "container_definitions": json.dumps([{"name": "web", "environment": [{"name": "X", "value": "s3cr3t"}]}]),
+        "runtime": "python3.12",
+    }
+    out = redact_paths(attrs, ("environment[].variables.*", "container_definitions[].environment[].value"), r)
+    assert out["environment"] == [{"variables": {"A": r.redact("1"), "B": r.redact("two")}}]
+    assert json.loads(out["container_definitions"])[0]["environment"] == [{"name": "X", "value": r.redact("s3cr3t")}]
+    assert out["runtime"] == "python3.12" and "s3cr3t" not in str(out)
+    assert redact_paths(out, ("environment[].variables.*",), r) == out  # idempotent

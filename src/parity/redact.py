@@ -89,6 +89,13 @@ def redact_paths(value: Json, patterns: tuple[str, ...], redactor: Redactor) -> 
     def walk(node: Json, parts: tuple[str, ...]) -> Json:
         if not parts:
             return node if node is None else redactor.redact(node)
+        if isinstance(node, str) and node[:1] in ("{", "["):
+            # a JSON document kept as a string (ECS container definitions): redact inside, keep it a string
+            try:
+                inner = orjson.loads(node)
+            except orjson.JSONDecodeError:
+                return node
+            return orjson.dumps(walk(inner, parts)).decode()
         head, rest = parts[0], parts[1:]
         if head == ANY_ITEM and isinstance(node, list):
             return [walk(x, rest) for x in node]

@@ -31,6 +31,7 @@ from parity.compare.severity import change_severity, severity
 from parity.compare.types import Inventory, Rules
 from parity.model import CoverageGap, Finding, Json, Resource
 from parity.normalize.noise import NoiseKB, default_kb
+from parity.redact import is_redacted
 from parity.registry import type_info
 
 NOT_USER_MANAGED = ("aws-managed", "kubernetes")
@@ -84,6 +85,16 @@ def _parent_is_managed(r: Resource, paired_live_ids: set[str]) -> bool:
     return isinstance(parent_id, str) and f"{parent_type}\x1f{parent_id}" in paired_live_ids
 
 
+def _has_compared_set(type_: str) -> bool:
+    info = type_info(type_)
+    return info is not None and bool(info.compared)
+
+
+def _unreadable_secrets(declared: dict[str, Json], live: dict[str, Json]) -> set[str]:
+    """Hashed declared values the live listing could not read (a SecureString's value): not comparable."""
+    return {k for k, v in declared.items() if k not in live and is_redacted(v)}
+
+
 def _compared(type_: str, value: dict[str, Json]) -> dict[str, Json]:
     """Only the attributes the type declares comparable between code and live (all when it declares none)."""
     info = type_info(type_)
@@ -129,8 +140,13 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
             dval.setdefault("tags", dict(d.tags))
             if lv.tags:
                 lval.setdefault("tags", dict(lv.tags))
-        dval, lval = _compared(d.type, dval), _compared(d.type, lval)
-        changes = diff(dval, project(dval, lval), kb.for_type(d.type).canonical)
+        if _has_compared_set(d.type):
+            # A curated set (AWS types) is compared whole: a tag added by hand is drift too.
+            skip = _unreadable_secrets(dval, lval)
+            dcmp = {k: v for k, v in _compared(d.type, dval).items() if k not in skip}
+            changes = diff(dcmp, _compared(d.type, lval), kb.for_type(d.type).canonical)
+        else:
+            changes = diff(dval, project(dval, lval), kb.for_type(d.type).canonical)
         if not changes:
             continue
         findings.append(

@@ -52,6 +52,7 @@ def _parse_json_string(s: str) -> Json:
     text = s
     if s[:3] in ("%7B", "%7b"):
         text = unquote(s)
+    text = text.rstrip()  # Terraform heredoc documents end in a newline
     if text[-1:] not in ("}", "]"):
         return None
     try:

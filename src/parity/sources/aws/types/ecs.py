@@ -188,6 +188,7 @@ register(
                     "task_role_arn",
                     "tags",
                 ),
+                secret_paths=("container_definitions[].environment[].value",),
             ),
         ),
         fetch=_task_definitions,

@@ -87,6 +87,7 @@ register(
                     "architectures",
                     "tags",
                 ),
+                secret_paths=("environment[].variables.*",),
             ),
         ),
         fetch=_functions,

@@ -50,7 +50,8 @@ def _parameters(f: Fetch) -> Iterator[Resource]:
         if m.get("KeyId"):
             attrs["key_id"] = m["KeyId"]
         if m.get("Type") in _READABLE and name in values:
-            attrs["value"] = values[name]
+            # Terraform keeps every parameter's value sensitive, so states hold it hashed: hash it here too.
+            attrs["value"] = f.redact(values[name])
         tags = tags_from_list(ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId=name).get("TagList", []))
         arn = m.get("ARN") or f.arn("ssm", f"parameter/{name.lstrip('/')}")
         # Terraform's id for a parameter is its name.
@@ -67,6 +68,7 @@ register(
                 "aws_ssm_parameter",
                 "SSM parameters (String/StringList values; SecureString values never read)",
                 compared=("type", "value", "description", "tier", "data_type", "tags"),
+                secret_paths=("value",),
             ),
         ),
         fetch=_parameters,
