@@ -13,8 +13,11 @@ from typing import Any
 import pytest
 
 from conftest import CORPUS, account_session, new_account
+from parity.compare.codelive import compare_code_live
+from parity.compare.types import Inventory, Rules
 from parity.config import AwsSource
 from parity.model import Resource, Snapshot
+from parity.normalize.canonical import canonicalize
 from parity.redact import Redactor
 from parity.registry import CollectContext, type_info
 from parity.sources.aws.collector import collect
@@ -163,6 +166,27 @@ def test_security_group_rules_three_ways_one_id_each(moto_url: str, redactor: Re
     default_sg_ids = {r.id for r in defaults}
     assert egress and all(r.owner == ("aws-managed" if r.attributes["security_group_id"] in default_sg_ids else "none")
                           for r in egress)  # fmt: skip
+
+    # Code vs live (canonical snapshots, as the pipeline compares them): a state with the group and two
+    # rules, one under a stale id (native_id recomputes it), one not live. The group's live rules are
+    # its children: none is "unmanaged".
+    declared = [
+        Resource(type="aws_security_group", id=web, key="aws_security_group.web", owner="terraform",
+                 attributes={k: g.attributes[k] for k in ("description", "ingress", "egress")}, tags=g.tags),
+        Resource(type="aws_security_group_rule", id="sgrule-0", key="aws_security_group_rule.https", owner="terraform",
+                 attributes={**https_state, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8", "192.168.0.0/16"]}),
+        Resource(type="aws_security_group_rule", id="sgrule-1", key="aws_security_group_rule.gone", owner="terraform",
+                 attributes={**from_lb, "from_port": 9999, "to_port": 9999}),
+    ]  # fmt: skip
+    state = Snapshot(environment="staging", source="tf", kind="terraform-state", role="declared",
+                     collected_at=snap.collected_at, resources=tuple(declared))  # fmt: skip
+    result = compare_code_live(Inventory("staging", (canonicalize(state), canonicalize(snap))), Rules(tokens={}))
+    kinds = {(f.kind, f.type, f.resources["staging"]) for f in result.findings}
+    assert [k for k in kinds if k[0] == "missing"] == [("missing", "aws_security_group_rule", "sgrule-1")]
+    assert not [f.changes for f in result.findings if f.kind == "changed"]
+    web_rules = {r.id for r in snap.resources if r.type.endswith("rule") and r.attributes["security_group_id"] == web}
+    assert not [k for k in kinds if k[0] == "unmanaged" and k[2] in web_rules]
+    assert ("unmanaged", "aws_security_group", lb) in kinds
 
 
 def test_sgrule_id_reproduces_the_providers_ids_in_a_real_state() -> None:
