@@ -111,6 +111,7 @@ def test_code_vs_live(production: tuple[str, Path], capsys: pytest.CaptureFixtur
     assert ("missing", "aws_sqs_queue", queue_url(acct, "gone-prod")) in got
     assert ("unmanaged", "aws_sqs_queue", queue_url(acct, "debug-by-hand")) in got
     assert ("unmanaged", "aws_s3_bucket", f"adhoc-{acct}") in got
+    assert ("unmanaged", "aws_s3_bucket_versioning", f"adhoc-{acct}") not in got  # reported through its bucket
     # the declared bucket matches, and its child resources (versioning, ...) are managed through it
     ids = {f["resources"]["production"] for f in doc["findings"]}
     assert f"assets-{acct}" not in ids

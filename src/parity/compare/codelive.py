@@ -76,13 +76,19 @@ def _by_native_id(r: Resource) -> str:
     return _by_id(r)
 
 
-def _parent_is_managed(r: Resource, paired_live_ids: set[str]) -> bool:
+def parent_ref(r: Resource) -> str | None:
+    """The ``type\x1fid`` of the resource's parent, where its type declares one (TypeInfo.parent)."""
     info = type_info(r.type)
     if info is None or info.parent is None:
-        return False
+        return None
     parent_type, attr = info.parent
     parent_id = r.attributes.get(attr)
-    return isinstance(parent_id, str) and f"{parent_type}\x1f{parent_id}" in paired_live_ids
+    return f"{parent_type}\x1f{parent_id}" if isinstance(parent_id, str) else None
+
+
+def _parent_is_managed(r: Resource, paired_live_ids: set[str]) -> bool:
+    ref = parent_ref(r)
+    return ref is not None and ref in paired_live_ids
 
 
 def _has_compared_set(type_: str) -> bool:
@@ -185,11 +191,14 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
                 )
             )
     paired_live_ids = {_by_id(lv) for _, lv in pairs}
+    unmanaged_ids = {_by_id(lv) for lv in rest_l}
     for lv in rest_l:
         if lv.owner in NOT_USER_MANAGED or lv.owner in MANAGED_ELSEWHERE:
             continue
         if _parent_is_managed(lv, paired_live_ids):
             continue
+        if parent_ref(lv) in unmanaged_ids:
+            continue  # reported once, through its parent
         findings.append(
             Finding(
                 kind="unmanaged",

@@ -91,13 +91,14 @@ def _zip() -> bytes:
     import zipfile
 
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("app.py", "def handler(event, context):\n    return event\n")
+    with zipfile.ZipFile(buf, "w") as z:  # a fixed timestamp: the same code hashes the same in both accounts
+        z.writestr(zipfile.ZipInfo("app.py", (2026, 1, 1, 0, 0, 0)), "def handler(event, context):\n    return event\n")
     return buf.getvalue()
 
 
 def seed_from_state(url: str, account: str, state: dict[str, Any], skip: set[str]) -> None:
-    """Create in ``account`` what the state declares (for the types the demo lists live)."""
+    """Create in ``account`` what the state declares (for the types the demo lists live), and write back
+    into ``state`` the ids the server generated, as ``terraform apply`` would have recorded them."""
     sess = _session(url, account)
     s3, sqs = sess.client("s3", endpoint_url=url), sess.client("sqs", endpoint_url=url)
     iam, logs = sess.client("iam", endpoint_url=url), sess.client("logs", endpoint_url=url)
@@ -150,7 +151,7 @@ def seed_from_state(url: str, account: str, state: dict[str, Any], skip: set[str
         elif type_ == "aws_iam_role_policy":
             iam.put_role_policy(RoleName=a["role"], PolicyName=a["name"], PolicyDocument=a["policy"])
         elif type_ == "aws_db_instance":
-            rds.create_db_instance(
+            created = rds.create_db_instance(
                 DBInstanceIdentifier=a["identifier"],
                 DBInstanceClass=a["instance_class"],
                 Engine=a["engine"],
@@ -164,7 +165,8 @@ def seed_from_state(url: str, account: str, state: dict[str, Any], skip: set[str
                 DeletionProtection=a["deletion_protection"],
                 PubliclyAccessible=a["publicly_accessible"],
                 Tags=[{"Key": k, "Value": v} for k, v in _tags(a).items()],
-            )
+            )["DBInstance"]
+            a["resource_id"] = a["id"] = created["DbiResourceId"]  # provider v5: the id is the resource id
         elif type_ == "aws_lambda_function":
             env_vars = (a.get("environment") or [{}])[0].get("variables", {})
             lam.create_function(
@@ -199,10 +201,12 @@ def prepare(workdir: Path, url: str) -> Path:
     config = yaml.safe_load((workdir / "parity.yaml").read_text())
     accounts = {env: cfg["accounts"][0] for env, cfg in config["environments"].items()}
     for env, account in accounts.items():
-        state = json.loads((workdir / "terraform" / env / "terraform.tfstate").read_text())
+        state_file = workdir / "terraform" / env / "terraform.tfstate"
+        state = json.loads(state_file.read_text())
         # staging's audit log group was deleted by hand during a clean-up
         skip = {"/greenflash/staging/audit"} if env == "staging" else set()
         seed_from_state(url, account, state, skip)
+        state_file.write_text(json.dumps(state, indent=2) + "\n")
     drift_by_hand(url, accounts)
     for env, account in accounts.items():
         config["environments"][env]["sources"].append(
