@@ -273,3 +273,49 @@ def test_every_lister_declares_only_reads_and_runs_guarded(moto_url: str, redact
     second = run(aws_spec(moto_url, acct), redactor)
     assert first.coverage.complete, first.coverage.gaps
     assert [(r.type, r.id) for r in first.resources] == [(r.type, r.id) for r in second.resources]
+
+
+def test_permissions_command_prints_exactly_the_declared_reads(capsys: pytest.CaptureFixture[str]) -> None:
+    from parity.cli import main
+
+    assert main(["permissions"]) == 0
+    policy = json.loads(capsys.readouterr().out)
+    (stmt,) = policy["Statement"]
+    actions = set(stmt["Action"])
+    declared = {a for lst in listers().values() for a in lst.calls}
+    assert declared <= actions and actions - declared == {"sts:GetCallerIdentity", "ec2:DescribeRegions"}
+    assert all(guard.action_is_read(a) for a in actions)
+    assert main(["types", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {r["type"] for r in rows} == type_info_types()
+    assert all(r["calls"] for r in rows)
+
+
+def test_types_ignored_whole_are_not_listed(
+    moto_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unexpired ignore rule for a whole type means its API is never called (cost and noise)."""
+    from parity.cli import main
+
+    acct = new_account()
+    account_session(moto_url, acct).client("sqs", endpoint_url=moto_url).create_queue(QueueName="q")  # type: ignore[attr-defined]
+    cfg = tmp_path / "parity.yaml"
+    cfg.write_text(
+        "environments:\n  production:\n    sources:\n"
+        f"      - {{kind: aws, regions: [eu-west-1], endpoint_url: '{moto_url}',"
+        f" role_arn: 'arn:aws:iam::{acct}:role/p', resource_types: {{include: [aws_sqs_queue, aws_s3_bucket]}}}}\n"
+        "ignore:\n  - {type: aws_sqs_queue, owner: ops, reason: queues are managed by the platform team,"
+        " expires: 2099-01-01}\n"
+    )
+    calls: list[str] = []
+    original = AwsSession.client
+
+    def spy(self: AwsSession, service: str, region: str) -> Any:
+        c = original(self, service, region)
+        c.meta.events.register("before-call", lambda model, **_: calls.append(model.name), unique_id="spy")
+        return c
+
+    monkeypatch.setattr(AwsSession, "client", spy)  # observes the real clients' calls
+    assert main(["scan", "-c", str(cfg), "--format", "json"]) in (0, 2)
+    capsys.readouterr()
+    assert "ListBuckets" in calls and "ListQueues" not in calls

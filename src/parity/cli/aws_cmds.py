@@ -56,15 +56,15 @@ def types(
             )
         sys.stdout.write("\n".join(out) + "\n")
         return
-    table = Table(title=f"{len(rows)} AWS resource types (API calls: --format json)", title_justify="left")
-    for col in ("type", "description", "listing", "scope", "compared code vs live"):
+    table = Table(title=f"{len(rows)} AWS resource types", title_justify="left")
+    for col in ("type", "description", "scope", "API calls", "compared code vs live"):
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(
             Text(r["type"]),
             Text(r["description"]),
-            Text(r["lister"]),
             r["scope"],
+            Text(", ".join(c.split(":", 1)[-1] for c in r["calls"])),
             Text(", ".join(r["compared"]) or "all declared paths"),
         )
     Console(highlight=False).print(table)
