@@ -22,7 +22,7 @@ form in which the two sides were found to differ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import orjson
@@ -45,8 +45,6 @@ from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import strip
-
-_DUMP = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
 
 @dataclass(frozen=True)
@@ -81,13 +79,6 @@ def comparable(r: Resource, kb: NoiseKB) -> dict[str, Json]:
     return attrs
 
 
-def _batch_sub(ph: Placeholders, values: Sequence[dict[str, Json]]) -> list[bytes]:
-    # orjson never writes a raw newline (it escapes them in strings): a safe record separator.
-    if not values:
-        return []
-    return ph.sub_bytes(b"\n".join(orjson.dumps(v, option=_DUMP) for v in values)).split(b"\n")
-
-
 def _decode(raw: bytes, ph: Placeholders, value: dict[str, Json]) -> Json:
     try:
         return orjson.loads(raw)
@@ -115,8 +106,8 @@ def _mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB 
     expected_all: list[ExpectedDifference] = []
     vals_l = [comparable(a, kb) for a, _ in pairing.pairs]
     vals_r = [comparable(b, kb) for _, b in pairing.pairs]
-    subs_l = _batch_sub(ph_l, vals_l)
-    subs_r = _batch_sub(ph_r, vals_r)
+    subs_l = ph_l.sub_records(vals_l)
+    subs_r = ph_r.sub_records(vals_r)
     for i, (a, b) in enumerate(pairing.pairs):
         if subs_l[i] == subs_r[i]:
             continue

@@ -36,29 +36,46 @@ def match_unique(
     left: list[Resource], right: list[Resource], kl: KeyFn, kr: KeyFn, pairs: list[tuple[Resource, Resource]]
 ) -> tuple[list[Resource], list[Resource]]:
     """Append to ``pairs`` every key shared by exactly one resource per side; return the rest per side."""
-    gl: dict[str, list[int]] = defaultdict(list)
-    gr: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(left):
-        k = kl(r)
+    return match_unique_keys(left, right, [kl(r) for r in left], [kr(r) for r in right], pairs)
+
+
+def _unique_index(keys: list[str | None]) -> dict[str, int]:
+    """key -> index of its only holder, or -1 when several hold it; in order of first appearance."""
+    got = dict(zip(keys, range(len(keys)), strict=True))
+    if len(got) == len(keys) and None not in got:
+        return got  # type: ignore[return-value]  # the common case: every key present and unique
+    out: dict[str, int] = {}
+    for i, k in enumerate(keys):
         if k is not None:
-            gl[k].append(i)
-    for i, r in enumerate(right):
-        k = kr(r)
-        if k is not None:
-            gr[k].append(i)
+            out[k] = -1 if k in out else i
+    return out
+
+
+def match_unique_keys(
+    left: list[Resource],
+    right: list[Resource],
+    keys_l: list[str | None],
+    keys_r: list[str | None],
+    pairs: list[tuple[Resource, Resource]],
+) -> tuple[list[Resource], list[Resource]]:
+    """:func:`match_unique` with each side's keys already computed (``keys_l[i]`` is ``left[i]``'s key)."""
+    gl = _unique_index(keys_l)
+    gr = _unique_index(keys_r)
     used_l: set[int] = set()
     used_r: set[int] = set()
-    for k, ls in gl.items():
-        rs = gr.get(k)
-        if rs is not None and len(ls) == 1 and len(rs) == 1:
-            pairs.append((left[ls[0]], right[rs[0]]))
-            used_l.add(ls[0])
-            used_r.add(rs[0])
+    get_r = gr.get
+    for k, i in gl.items():
+        if i >= 0:
+            j = get_r(k, -1)
+            if j >= 0:
+                pairs.append((left[i], right[j]))
+                used_l.add(i)
+                used_r.add(j)
     if not used_l:
         return left, right
     return (
-        [r for i, r in enumerate(left) if i not in used_l],
-        [r for i, r in enumerate(right) if i not in used_r],
+        [r for i, r in enumerate(left) if i not in used_l] if len(used_l) < len(left) else [],
+        [r for i, r in enumerate(right) if i not in used_r] if len(used_r) < len(right) else [],
     )
 
 
@@ -95,14 +112,17 @@ def pair_resources(
     pairs: list[tuple[Resource, Resource]] = []
     only_l: list[Resource] = []
     only_r: list[Resource] = []
-    passes: list[tuple[KeyFn, KeyFn]] = [(lambda r: r.key, lambda r: r.key)]
-    passes += [(_tag_key(left_ph, t), _tag_key(right_ph, t)) for t in pair_tags]
+    passes: list[tuple[KeyFn, KeyFn]] = [(_tag_key(left_ph, t), _tag_key(right_ph, t)) for t in pair_tags]
     passes += [(_name_key(left_ph), _name_key(right_ph)), (_subkey(left_ph), _subkey(right_ph))]
     for type_ in sorted({*by_type_l, *by_type_r}):
         ul, ur = by_type_l.get(type_, []), by_type_r.get(type_, [])
-        for kl, kr in passes:
+        if ul and ur:
+            ul, ur = match_unique_keys(ul, ur, [r.key for r in ul], [r.key for r in ur], pairs)
+        for i, (kl, kr) in enumerate(passes):
             if not ul or not ur:
                 break
+            if i < len(pair_tags) and not (any(r.tags for r in ul) and any(r.tags for r in ur)):
+                continue  # a tag pass where one side has no tags at all pairs nothing
             ul, ur = match_unique(ul, ur, kl, kr, pairs)
         only_l.extend(ul)
         only_r.extend(ur)

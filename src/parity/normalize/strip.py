@@ -6,12 +6,31 @@ from parity.model import Json
 from parity.normalize.noise import RuleNode
 
 _DROP = object()
+# node -> the keys it drops when that is all it does (no deeper rules, no "*"), else None
+_FLAT: dict[int, tuple[RuleNode, frozenset[str] | None]] = {}
+
+
+def _flat_drops(node: RuleNode) -> frozenset[str] | None:
+    got = _FLAT.get(id(node))
+    if got is None or got[0] is not node:
+        flat = node.any_key is None and all(c.drop for c in node.keys.values())
+        got = (node, frozenset(node.keys) if flat else None)
+        _FLAT[id(node)] = got
+    return got[1]
 
 
 def strip(value: Json, node: RuleNode) -> Json:
     """``value`` without the paths whose node has ``drop`` set; unchanged parts are shared, not copied."""
     t = type(value)
     if t is dict:
+        drops = _flat_drops(node)
+        if drops is not None:  # the usual case: a few top-level keys dropped
+            if drops.isdisjoint(value):
+                return value
+            out = value.copy()
+            for k in drops:
+                out.pop(k, None)
+            return out
         changed: dict[str, object] = {}
         if node.any_key is None:
             for k, child in node.keys.items():
