@@ -584,3 +584,11 @@ def test_generated_states_round_trip(generated: tuple[dict[str, Any], dict[str, 
     for r in snap.resources:
         assert r.address is not None and r.key == r.address
         assert dict(r.attributes) == expected[r.address]
+
+
+def test_type_aliases_take_the_canonical_name(tmp_path: Path) -> None:
+    """aws_alb is another name of aws_lb: the resource says aws_lb, the address keeps what the code said."""
+    body = state(res("aws_alb", "web", inst({"id": "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/w/1"})))
+    (tmp_path / "a.tfstate").write_text(json.dumps(body))
+    (r,) = collect(tmp_path, "a.tfstate", _KEY).resources
+    assert r.type == "aws_lb" and r.address == "aws_alb.web"

@@ -318,9 +318,21 @@ def assign_keys(per_file: Iterable[tuple[str, Iterable[str]]]) -> dict[tuple[str
     return {(shown, a): (f"{shown}#{a}" if counts[a] > 1 else a) for shown, addrs in seen for a in addrs}
 
 
+# Terraform types that are another name of one resource: the resource carries the canonical name, so a
+# state written with either compares with the live object (the address keeps the name the code used).
+TYPE_ALIASES: dict[str, str] = {
+    "aws_alb": "aws_lb",
+    "aws_alb_listener": "aws_lb_listener",
+    "aws_alb_listener_rule": "aws_lb_listener_rule",
+    "aws_alb_listener_certificate": "aws_lb_listener_certificate",
+    "aws_alb_target_group": "aws_lb_target_group",
+    "aws_alb_target_group_attachment": "aws_lb_target_group_attachment",
+}
+
+
 def to_resource(inst: Instance, key: str, kind: str) -> Resource:
     return Resource(
-        type=inst.type,
+        type=TYPE_ALIASES.get(inst.type, inst.type),
         id=pick_id(inst.attributes, inst.address),
         key=key,
         attributes=inst.attributes,
