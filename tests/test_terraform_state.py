@@ -279,7 +279,8 @@ def test_secret_looking_keys_are_redacted_at_any_depth(tmp_path: Path, redactor:
         "policy": policy,
         "passwordless_login_enabled": True,
     }
-    write(tmp_path / "terraform.tfstate", state(res("aws_lambda_function", "fn", inst(dict(attrs)))))
+    # a type parity knows nothing about: only the names decide (see the next test for secret-by-position)
+    write(tmp_path / "terraform.tfstate", state(res("example_function", "fn", inst(dict(attrs)))))
     (r,) = collect(tmp_path, "terraform.tfstate", redactor).resources
     text = repr(r)
     for value in ("pw-value-1", "key-value-2", "pw-value-3"):
@@ -293,6 +294,16 @@ def test_secret_looking_keys_are_redacted_at_any_depth(tmp_path: Path, redactor:
     assert r.attributes["token"] is None  # null hides nothing and stays "unset"
     assert r.attributes["policy"] == policy  # JSON strings are kept as strings
     assert r.attributes["passwordless_login_enabled"] is True
+
+
+def test_values_secret_by_position_are_hashed(tmp_path: Path, redactor: Redactor) -> None:
+    """A type may declare paths secret whatever their names (every Lambda environment value): the state's
+    values there are hashed, as the live listing hashes them, so the two compare marker with marker."""
+    attrs = {"id": "fn", "function_name": "resize", "environment": [{"variables": {"LOG_LEVEL": "info"}}]}
+    write(tmp_path / "terraform.tfstate", state(res("aws_lambda_function", "fn", inst(dict(attrs)))))
+    (r,) = collect(tmp_path, "terraform.tfstate", redactor).resources
+    assert r.attributes["environment"] == [{"variables": {"LOG_LEVEL": redactor.redact("info")}}]
+    assert r.attributes["function_name"] == "resize"
 
 
 def test_secret_looking_tag_values_do_not_leak_through_tags(tmp_path: Path, redactor: Redactor) -> None:
