@@ -26,15 +26,17 @@ DEFAULT_CONFIG = "parity.yaml"
 DEFAULT_STORE = "sqlite:///.parity/parity.db"
 
 # Environment-name tokens that mean the same stage. An environment whose name is in a group gets the
-# whole group as its tokens unless naming.tokens says otherwise.
+# whole group as its tokens unless naming.tokens says otherwise. Words that are also ordinary words in
+# names and settings ("stage", "live", "load", "develop") are left out: add them in naming.tokens where
+# your names use them.
 DEFAULT_TOKEN_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("dev", "development", "develop"),
+    ("dev", "development"),
     ("test", "tst", "qa"),
-    ("stg", "stage", "staging", "preprod", "pre-prod"),
-    ("prd", "prod", "production", "live"),
+    ("stg", "staging", "preprod", "pre-prod"),
+    ("prd", "prod", "production"),
     ("sandbox", "sbx"),
     ("uat",),
-    ("perf", "performance", "load"),
+    ("perf", "performance"),
 )
 
 
