@@ -113,3 +113,19 @@ def test_batched_records_match_one_by_one(values: list[dict[str, Any]]) -> None:
     assert PROD.sub_records(values) == expected
     odd = Placeholders(["prod", "a|b"], ["111111111111"])  # a token that could touch the separator
     assert odd.sub_records(values) == [odd.sub_bytes(orjson.dumps(v, option=sort)) for v in values]
+
+
+EDGY = Placeholders(["nprod", "prod", "Stg", "t1", "x"], ["111111111111"])
+EDGY_TEXT = st.lists(
+    st.sampled_from(
+        ["nprod", "NPROD", "Nprod", "prod", "PROD", "stg", "STG", "T1", "t1", "x", "X", "\n", "\\", "-", "a"]
+    ),
+    max_size=10,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(EDGY_TEXT)
+def test_token_passes_per_case_agree_with_one_alternation(text: str) -> None:
+    """The bytes form (one pass per case group) matches the string form (one pass over every spelling)."""
+    assert orjson.loads(EDGY.sub_bytes(orjson.dumps(text))) == EDGY.sub_str(text)

@@ -118,6 +118,25 @@ _SEP_VALUE = "~|~"
 _SEP = b',"~|~",'
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 
+
+def _case_groups(tokens: Sequence[str]) -> tuple[tuple[tuple[str, ...], bool], ...] | None:
+    """The token spellings as three groups (lower, Capitalised, UPPER; longest first in each), each with
+    whether its spellings share a leading literal of 2+ characters; None when not all tokens qualify.
+
+    For ASCII-alphanumeric tokens, one pass per group gives what one pass over all spellings gives:
+    two whole-part matches can then neither overlap nor touch, so no pass changes another's
+    matches. A group's spellings mostly share a leading literal (``prod``/``production``), which
+    lets the regex engine scan fast even when that spelling is absent: no presence test needed.
+    """
+    if not tokens or not all(t.isascii() and t.isalnum() for t in tokens):
+        return None
+    toks = sorted(set(tokens), key=lambda t: (-len(t), t))
+    lower = tuple(toks)
+    cap = tuple(c for t in toks if (c := t.capitalize()) != t)
+    upper = tuple(u for t in toks if (u := t.upper()) not in (t, t.capitalize()))
+    return tuple((g, len(g) == 1 or len({v[:2] for v in g}) == 1) for g in (lower, cap, upper) if g)
+
+
 _AWS_ID = re.compile(
     (
         r"-(?=[0-9a-f]{8})(?:"
@@ -153,6 +172,7 @@ class Placeholders:
         self._arn_b = re.compile(arn.encode())
         # One search telling whether sub_str could change a string at all (most names: no).
         self._any_s = re.compile("|".join(p for p in (tok, acct, _REGION_S.pattern, _AWS_ID_S.pattern) if p))
+        self._tok_groups = _case_groups(self.tokens)
         # Batching with _SEP is exact unless a configured token or account could match inside it.
         self._batchable = not any(c in v for v in (*self._variants, *self.accounts) for c in _SEP.decode())
 
@@ -170,7 +190,13 @@ class Placeholders:
         return s
 
     def sub_bytes(self, data: bytes) -> bytes:
-        if self._variants:
+        if self._tok_groups is not None:
+            for group, led in self._tok_groups:
+                if not led:  # no shared literal to lead the pattern: keep only the spellings present
+                    group = tuple(v for v in group if v.encode() in data)
+                if group:
+                    data = _token_regex(group).sub(b"{env}", data)
+        elif self._variants:
             # only the spellings present (a cheap substring test) go into the pattern: fewer branches
             present = tuple(v for v in self._variants if v.encode() in data)
             if present:
