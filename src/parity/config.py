@@ -179,6 +179,12 @@ class Environment(_Strict):
         default_factory=list,
         description="Domain names that belong to this environment, e.g. prod.example.com.",
     )
+    deploy_roles: list[str] = Field(
+        default_factory=list,
+        description="The principals that deploy to this environment: IAM role or user ARNs, or globs of them "
+        "(arn:aws:iam::*:role/ci-deploy*). A CloudTrail change by anyone else is called out as out-of-band "
+        "(see docs/promotion.md, attribution). Empty: every change is reported without that judgement.",
+    )
 
     @field_validator("accounts")
     @classmethod
@@ -187,6 +193,73 @@ class Environment(_Strict):
             if not re.fullmatch(r"\d{12}", a):
                 raise ValueError(f"account id {a!r} is not 12 digits")
         return v
+
+
+_DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
+_DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    """``"3d"``, ``"12h"``, ``"1w 2d"``, ``"90m"`` -> a timedelta. Raises ValueError on anything else."""
+    parts = _DURATION.findall(text.strip())
+    if not parts or _DURATION.sub("", text).strip():
+        raise ValueError(f"{text!r} is not a duration (e.g. 3d, 12h, 1w, 90m)")
+    return dt.timedelta(seconds=sum(int(n) * _DURATION_UNITS[u] for n, u in parts))
+
+
+ArtifactKind = Literal["image", "lambda_code", "helm_chart", "module", "config_value"]
+ARTIFACT_KINDS: tuple[ArtifactKind, ...] = ("image", "lambda_code", "helm_chart", "module", "config_value")
+
+
+class PromotionRules(_Strict):
+    """How the promotion ledger judges the path between consecutive `promotion` stages (docs/promotion.md)."""
+
+    backport_delay: str = Field(
+        default="3d",
+        description="How long an earlier stage may lack a change made in a later stage before it is "
+        "not_backported (e.g. 3d, 12h, 1w).",
+    )
+    artifacts: list[ArtifactKind] = Field(
+        default_factory=lambda: list(ARTIFACT_KINDS),
+        description="Which artifacts the ledger follows: container images, Lambda code hashes, Helm chart "
+        "versions, Terraform module versions, configuration values.",
+    )
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Globs of artifacts never judged, matched against the artifact (ghcr.io/acme/debug:*) and "
+        "its slot (values-{env}.yaml#FEATURE_*).",
+    )
+
+    @field_validator("backport_delay")
+    @classmethod
+    def _delay_is_duration(cls, v: str) -> str:
+        parse_duration(v)
+        return v
+
+    @property
+    def delay(self) -> dt.timedelta:
+        return parse_duration(self.backport_delay)
+
+
+class AttributionSettings(_Strict):
+    """Who changed a drifted AWS resource, from CloudTrail's event history (cloudtrail:LookupEvents)."""
+
+    enabled: bool = Field(default=True, description="Look up CloudTrail for changed/unmanaged AWS findings.")
+    lookback: str = Field(default="7d", description="How far back to look (CloudTrail keeps 90 days).")
+    max_lookups: int = Field(
+        default=20, ge=0, le=500, description="At most this many LookupEvents calls per scan (2 per second)."
+    )
+
+    @field_validator("lookback")
+    @classmethod
+    def _lookback_is_duration(cls, v: str) -> str:
+        if parse_duration(v) > dt.timedelta(days=90):
+            raise ValueError("CloudTrail's event history keeps 90 days: lookback must be 90d or less")
+        return v
+
+    @property
+    def window(self) -> dt.timedelta:
+        return parse_duration(self.lookback)
 
 
 class Naming(_Strict):
@@ -297,6 +370,12 @@ class ParityConfig(_Strict):
     expected: list[Expected] = Field(default_factory=list)
     ignore: list[Ignore] = Field(default_factory=list)
     rules: list[RuleConfig] = Field(default_factory=list, description="Policy rules (see docs/pipelines.md).")
+    promotion_rules: PromotionRules = Field(
+        default_factory=PromotionRules, description="The promotion ledger's judgement (docs/promotion.md)."
+    )
+    attribution: AttributionSettings = Field(
+        default_factory=AttributionSettings, description="CloudTrail attribution of AWS drift (docs/promotion.md)."
+    )
 
     @model_validator(mode="after")
     def _names_exist(self) -> ParityConfig:

@@ -3,7 +3,7 @@
 Public API (the CLI depends on exactly this):
 
 - :class:`Store`: ``migrate``, ``record_scan``, ``annotate``, ``scans``, ``snapshots``, ``changes_between``,
-  ``findings``, ``accept``, ``storage_stats``, ``close``.
+  ``resource_history``, ``environment_scans``, ``findings``, ``accept``, ``storage_stats``, ``close``.
 - :class:`RecordedScan`, :class:`ScanInfo`, :class:`ResourceDelta`, :class:`ResourceChange`: what it returns.
 
 Resource versions are content-addressed and membership is kept as validity intervals, so a scan whose inventory
@@ -13,6 +13,6 @@ did not change adds a handful of rows whatever its size (see :mod:`parity.store.
 from __future__ import annotations
 
 from parity.store.repository import Store
-from parity.store.types import RecordedScan, ResourceChange, ResourceDelta, ScanInfo
+from parity.store.types import RecordedScan, ResourceChange, ResourceDelta, ScanInfo, VersionSpan
 
-__all__ = ["RecordedScan", "ResourceChange", "ResourceDelta", "ScanInfo", "Store"]
+__all__ = ["RecordedScan", "ResourceChange", "ResourceDelta", "ScanInfo", "Store", "VersionSpan"]

@@ -12,11 +12,11 @@ from sqlalchemy.engine import Connection
 
 from parity.errors import ParityError
 from parity.model import Finding, Snapshot
-from parity.store import findings_store, inventory
+from parity.store import findings_store, history, inventory
 from parity.store.engine import WRITE, create_engine, migrate, parse_url, translated
 from parity.store.lifecycle import coverage_by_environment
 from parity.store.tables import ALL_TABLES, scan_environments, scans, store_lock, to_utc
-from parity.store.types import RecordedScan, ResourceDelta, ScanInfo
+from parity.store.types import RecordedScan, ResourceDelta, ScanInfo, VersionSpan
 
 
 class Store:
@@ -160,6 +160,16 @@ class Store:
         """Resources of ``environment`` added, removed and changed from ``older_scan`` to ``newer_scan``."""
         with self._read() as conn:
             return inventory.changes_between(conn, older_scan, newer_scan, environment)
+
+    def resource_history(self, environment: str, keep: history.BodyFilter | None = None) -> list[VersionSpan]:
+        """Every resource version ``environment`` held and the scans it was present in (see :mod:`.history`)."""
+        with self._read() as conn:
+            return history.resource_history(conn, environment, keep)
+
+    def environment_scans(self, environment: str) -> list[tuple[int, dt.datetime]]:
+        """``(scan id, started_at)`` of every scan that covered ``environment``, oldest first."""
+        with self._read() as conn:
+            return history.environment_scans(conn, environment)
 
     # ------------------------------------------------------------ findings
 

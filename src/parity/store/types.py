@@ -65,3 +65,23 @@ class ResourceDelta:
 
     def __bool__(self) -> bool:
         return bool(self.added or self.removed or self.changed)
+
+
+@dataclass(frozen=True)
+class VersionSpan:
+    """One resource version present in ``environment`` (from source ``source``) from scan ``from_scan`` until
+    just before ``until_scan`` (None: still present in the newest scan of that source).
+
+    ``from_time``/``until_time`` are those scans' start times. ``role`` is the source's role (live/declared)
+    as of its most recent snapshot.
+    """
+
+    environment: str
+    source: str
+    role: str
+    resource: Resource
+    version: str
+    from_scan: int
+    until_scan: int | None
+    from_time: dt.datetime
+    until_time: dt.datetime | None
