@@ -182,7 +182,7 @@ class Placeholders:
         if self._tok_s is not None:
             s = self._tok_s.sub(ENV, s)
         if self._acct_s is not None:
-            s = self._acct_s.sub(ACCOUNT, s)
+            s = self._acct_s.sub(ACCOUNT, '"' + s)[1:]  # as serialised: a quote before the start
         s = _REGION_S.sub(REGION, s)
         s = _AWS_ID_S.sub("-" + ID, " " + s)[1:]  # the id pattern looks one character before the prefix
         if "arn:" in s:
