@@ -23,6 +23,8 @@ class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
+    sarif = "sarif"
+    junit = "junit"
 
 
 ConfigOpt = Annotated[

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from parity.report import jsonfmt, markdown, table
+from parity.report import jsonfmt, junit, markdown, sarif, table
 from parity.report.model import Report
 
 Renderer = Callable[[Report, bool, bool], str]
@@ -13,6 +13,8 @@ FORMATS: dict[str, Renderer] = {
     "table": table.render,
     "json": jsonfmt.render,
     "markdown": markdown.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
 }
 
 
