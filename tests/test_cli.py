@@ -118,7 +118,11 @@ def test_lifecycle_across_scans_and_accept(demo: Path, capsys: pytest.CaptureFix
     env_file = demo / "config" / "production" / "app.env"
     env_file.write_text(env_file.read_text().replace("HTTP_RETRY_MAX=5", "HTTP_RETRY_MAX=3"))
     _, fourth = scan_json(capsys, cfg)
-    assert [f["key"] for f in fourth["resolved"]] == ["app.env"]
+    # the mirrors' difference and the value production ran without staging (promotion_bypass) both resolve
+    assert sorted((f["key"], f["kind"]) for f in fourth["resolved"]) == [
+        ("app.env", "differs"),
+        ("app.env", "promotion_bypass"),
+    ]
     code, out, _ = run(capsys, "history", "-c", str(cfg), "--format", "json")
     scans = json.loads(out)
     assert [s["id"] for s in scans] == [4, 3, 2, 1]

@@ -23,10 +23,13 @@ from parity.config import LoadedConfig
 from parity.errors import UsageError
 from parity.model import Finding, Snapshot
 from parity.normalize import canonicalize
+from parity.permissions import analyse_permissions
 from parity.pipelines import analyse_pipelines, locate_steps
+from parity.promotion import analyse_promotion, ledger_for
 from parity.redact import Redactor
 from parity.registry import CollectContext, source_kinds
 from parity.report import CoverageSummary, SourceSummary
+from parity.store import Store
 
 Progress = Callable[[str], None]
 
@@ -104,11 +107,17 @@ def analyse(
     code_live: Sequence[str] = (),
     references: bool = True,
     pipelines: bool = False,
+    permissions: bool = False,
+    promotion: bool = False,
+    store: Store | None = None,
+    now: dt.datetime | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
 ) -> Analysis:
     """Compare the given mirror pairs, code vs live in the given environments, and cross-env references;
-    with ``pipelines``, also the pipeline checks (promotion_bypass, pipeline policy rules: a full scan)."""
+    with ``pipelines``, also the pipeline checks (promotion_bypass, pipeline policy rules: a full scan);
+    with ``promotion``, the artifact ledger along the promotion order (promotion_bypass, not_backported) from
+    ``store``'s history and these inventories, judged as of ``now``."""
     rules = Rules.from_config(loaded, today)
     raw: list[Finding] = []
     out = Analysis()
@@ -136,10 +145,20 @@ def analyse(
     raw = locate_steps(raw, inventories)
     if pipelines:
         raw += analyse_pipelines(inventories, loaded.config)
+    if permissions:  # permission_gap, elevated_grant, permission policy rules (docs/permissions.md)
+        raw += analyse_permissions(inventories, loaded.config, rules, mirrors, today)
+    promotion_notes: list[str] = []
+    if promotion and len(loaded.config.promotion) > 1:
+        if progress:
+            progress("following artifacts along the promotion path")
+        at = now or dt.datetime.now(dt.UTC)
+        ledger = ledger_for(loaded.config, store, current=inventories, now=at)
+        found, promotion_notes = analyse_promotion(ledger, loaded.config, at)
+        raw += found
     kept = apply_ignores(raw, rules)
     out.findings = list(kept.kept)
     out.ignored = list(kept.ignored)
-    out.notes = list(kept.notes)
+    out.notes = list(kept.notes) + promotion_notes
     for env, inv in inventories.items():
         managed, live = live_figures.get(env, (None, None))
         out.coverage.append(

@@ -46,26 +46,44 @@ def open_store(loaded: LoadedConfig) -> Store:
 
 
 def run_scan(
-    loaded: LoadedConfig, envs: list[str] | None, *, progress: bool = True, today: dt.date | None = None
+    loaded: LoadedConfig,
+    envs: list[str] | None,
+    *,
+    progress: bool = True,
+    today: dt.date | None = None,
+    now: dt.datetime | None = None,
 ) -> Report:
-    """Collect every (or the named) environment, compare every mirror pair among them, store, report."""
+    """Collect every (or the named) environment, compare every mirror pair among them, follow artifacts along
+    the promotion path, store, report. ``now`` (tests) stands for the clock: the scan is recorded at it."""
     cfg = loaded.config
     names = check_environments(loaded, envs) if envs else list(cfg.environments)
-    started = dt.datetime.now(dt.UTC)
+    started = now or dt.datetime.now(dt.UTC)
     with progress_display(progress) as cb:
         inventories = collect(loaded, names, redactor_for(loaded), cb)
         pairs = [p for p in cfg.mirror_pairs() if p[0] in names and p[1] in names]
-        a = analyse(loaded, inventories, mirrors=pairs, code_live=names, pipelines=True, today=today, progress=cb)
-        if cb:
-            cb("storing the scan")
         store = open_store(loaded)
         try:
+            a = analyse(
+                loaded,
+                inventories,
+                mirrors=pairs,
+                code_live=names,
+                pipelines=True,
+                permissions=True,
+                promotion=True,
+                store=store,
+                now=started,
+                today=today,
+                progress=cb,
+            )
+            if cb:
+                cb("storing the scan")
             rec = store.record_scan(
                 environments=names,
                 snapshots=[s for inv in inventories.values() for s in inv.snapshots],
                 findings=a.findings,
                 started_at=started,
-                finished_at=dt.datetime.now(dt.UTC),
+                finished_at=now or dt.datetime.now(dt.UTC),
                 today=today,
             )
         finally:

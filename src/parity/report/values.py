@@ -28,7 +28,7 @@ def age(seconds: float) -> str:
 
 
 # Kinds whose changes compare two sides; the others show one side's value at a path.
-TWO_SIDED = frozenset({"differs", "changed", "permission_gap"})
+TWO_SIDED = frozenset({"differs", "changed", "permission_gap", "promotion_bypass", "not_backported"})
 
 
 def side_labels(kind: str, environments: tuple[str, ...]) -> tuple[str, str]:
