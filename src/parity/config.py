@@ -19,8 +19,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from parity.alerts.settings import ALERT_KINDS, AlertConfig
 from parity.errors import ConfigError
 from parity.model import FINDING_KINDS, Role
+from parity.watch.settings import WatchConfig
 
 DEFAULT_CONFIG = "parity.yaml"
 DEFAULT_STORE = "sqlite:///.parity/parity.db"
@@ -377,6 +379,11 @@ class ParityConfig(_Strict):
         default_factory=AttributionSettings, description="CloudTrail attribution of AWS drift (docs/promotion.md)."
     )
 
+    watch: WatchConfig = Field(default_factory=WatchConfig, description="`parity watch` (see docs/watch.md).")
+    alerts: list[AlertConfig] = Field(
+        default_factory=list, description="Notifiers for new and recurring findings (see docs/watch.md)."
+    )
+
     @model_validator(mode="after")
     def _names_exist(self) -> ParityConfig:
         known = set(self.environments)
@@ -396,6 +403,13 @@ class ParityConfig(_Strict):
             for j, name in enumerate(rule.environments):
                 if name not in known:
                     raise ValueError(f"rules[{i}].environments[{j}]: unknown environment {name!r}")
+        for env in self.watch.environments:
+            if env not in known:
+                raise ValueError(f"watch.environments: unknown environment {env!r}")
+        ids = [a.id for a in self.alerts]
+        for i, a in enumerate(self.alerts):
+            if ids.count(a.id) > 1:
+                raise ValueError(f"alerts[{i}]: two notifiers named {a.id!r}: give each a unique 'name'")
         return self
 
     # Derived views -------------------------------------------------------------------------------
@@ -568,6 +582,8 @@ def parse_config(text: str, file: str) -> ParityConfig:
             msg = f"unknown rule {ctx.get('tag')!r}; known: " + ", ".join(RULE_NAMES)
         elif err["type"] == "union_tag_not_found" and loc[:1] == ("rules",):
             msg = "a rule needs a 'rule' (one of: " + ", ".join(RULE_NAMES) + ")"
+        elif err["type"] in ("union_tag_invalid", "union_tag_not_found") and loc[:1] == ("alerts",):
+            msg = "an alert needs a 'kind': one of " + ", ".join(ALERT_KINDS)
         elif err["type"] == "union_tag_invalid":
             msg = f"unknown source kind {ctx.get('tag')!r}; known: " + ", ".join(DEFAULT_ROLES)
         elif err["type"] == "union_tag_not_found":
