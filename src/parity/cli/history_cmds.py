@@ -1,4 +1,4 @@
-"""``parity history`` and ``parity accept``: the stored record of scans and findings."""
+"""``parity history`` and ``parity accept``: the stored record of scans, changes, resources and findings."""
 
 from __future__ import annotations
 
@@ -11,22 +11,118 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from parity.cli import timeline
 from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, FormatOpt, err_console, load
 from parity.cli.compare_cmds import open_store
 from parity.errors import UsageError
+from parity.model import Finding
+from parity.pipeline import check_environments
+from parity.report.values import age
 from parity.serialize import finding_to_dict
+from parity.store import Store
 
 
-def _out(fmt: Format, table: Table, data: Any) -> None:
+def _out(fmt: Format, tables: list[Table], data: Any) -> None:
     if fmt is Format.json:
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         from rich.console import Console
 
-        Console(highlight=False).print(table)
+        console = Console(highlight=False)
+        for t in tables:
+            console.print(t)
+
+
+def _when(t: dt.datetime | None) -> str:
+    return t.strftime("%Y-%m-%d %H:%M") if t else ""
+
+
+def _open_for(f: Finding, now: dt.datetime) -> str:
+    if f.first_seen is None or f.status == "resolved":
+        return ""
+    return age((now - f.first_seen).total_seconds())
+
+
+def _findings_table(rows: list[Finding], title: str) -> Table:
+    now = dt.datetime.now(dt.UTC)
+    t = Table(title=title, title_justify="left")
+    for col in ("id", "status", "severity", "kind", "resource", "first seen", "last seen", "open for"):
+        t.add_column(col, overflow="fold")
+    for f in rows:
+        t.add_row(
+            f.id,
+            f.status,
+            f.severity,
+            f.kind,
+            Text(f"{f.type} {f.key}"),
+            _when(f.first_seen),
+            _when(f.last_seen),
+            _open_for(f, now),
+        )
+    return t
+
+
+def _resource_history(store: Store, envs: list[str], pattern: str, fmt: Format) -> None:
+    lines = timeline.timelines(store, envs, pattern)
+    if not lines:
+        raise UsageError(f"no stored resource matches {pattern!r} (a key, id, name or glob; see `parity history`)")
+    shown = lines[: timeline.MAX_RESOURCES]
+    about = timeline.findings_about(store.findings(), shown)
+    if fmt is Format.json:
+        data = {
+            "resource": pattern,
+            "timelines": [t.to_dict() for t in shown],
+            "findings": [finding_to_dict(f) for f in about],
+        }
+        _out(fmt, [], data)
+        return
+    tables: list[Table] = []
+    for line in shown:
+        first, last = line.versions[0].span, line.versions[-1].span
+        seen = f"first seen {_when(first.from_time)} (scan #{first.from_scan}), " + (
+            "present now" if line.present else f"gone since {_when(last.until_time)} (scan #{last.until_scan})"
+        )
+        t = Table(title=f"{line.environment}: {line.type} {line.id} ({line.source}); {seen}", title_justify="left")
+        for col in ("scan", "when (UTC)", "event", "changed paths"):
+            t.add_column(col, overflow="fold")
+        for i, v in enumerate(line.versions):
+            prev = line.versions[i - 1].span if i else None
+            if prev is not None and v.event == "re-added" and prev.until_scan is not None:
+                t.add_row(f"#{prev.until_scan}", _when(prev.until_time), "removed", "")
+            paths = v.paths[: timeline.MAX_PATHS]
+            more = f" (+{len(v.paths) - len(paths)} more)" if len(v.paths) > len(paths) else ""
+            t.add_row(f"#{v.span.from_scan}", _when(v.span.from_time), v.event, Text(", ".join(paths) + more))
+        if last.until_scan is not None:
+            t.add_row(f"#{last.until_scan}", _when(last.until_time), "removed", "")
+        tables.append(t)
+    if len(lines) > len(shown):
+        tables.append(Table(title=f"… and {len(lines) - len(shown)} more resources match: narrow the pattern"))
+    tables.append(_findings_table(about, f"findings about {pattern}" if about else f"no findings about {pattern}"))
+    _out(fmt, tables, None)
+
+
+def _changes_tables(changes: dict[int, dict[str, Any]]) -> list[Table]:
+    tables: list[Table] = []
+    for scan_id in sorted(changes, reverse=True):
+        for env, d in sorted(changes[scan_id].items()):
+            t = Table(title=f"scan #{scan_id}, {env}: changes since scan #{d['since_scan']}", title_justify="left")
+            for col in ("change", "type", "resource", "source", "paths"):
+                t.add_column(col, overflow="fold")
+            for what in ("added", "removed", "changed"):
+                for c in d[what]:
+                    paths = c.get("paths", [])[: timeline.MAX_PATHS]
+                    t.add_row(what, Text(c["type"]), Text(c["id"]), Text(c["source"]), Text(", ".join(paths)))
+            if not t.row_count:
+                t.add_row("none", "", "", "", "")
+            tables.append(t)
+    return tables
 
 
 def history(
+    resource: Annotated[
+        str | None,
+        typer.Argument(help="A resource (key, id, name or glob): its timeline in each environment, and its findings."),
+    ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only scans that included this environment.")] = None,
     limit: Annotated[int, typer.Option(help="How many scans to show, newest first.")] = 20,
     findings: Annotated[
@@ -35,61 +131,79 @@ def history(
     status: Annotated[
         str | None, typer.Option(help="With --findings: only this status (new, open, accepted, resolved, recurring).")
     ] = None,
+    changes: Annotated[
+        bool | None,
+        typer.Option(
+            "--changes/--no-changes",
+            help="With each scan, what changed since the previous scan of each environment (resources added, "
+            "removed, changed, with the paths). Default: shown with --env.",
+        ),
+    ] = None,
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     fmt: FormatOpt = Format.table,
 ) -> None:
-    """Show stored scans (newest first), or with --findings the lifecycle of every finding."""
+    """Show stored scans (newest first) and what changed between them, one resource's timeline
+    (parity history RESOURCE), or with --findings the lifecycle of every finding.
+
+    Examples: parity history -e production · parity history --changes · parity history 'aws_sqs_queue.*'
+    """
     loaded = load(config)
     store = open_store(loaded)
     try:
+        if resource is not None:
+            envs = check_environments(loaded, [env]) if env else list(loaded.config.environments)
+            _resource_history(store, envs, resource, fmt)
+            return
         if findings:
             rows = store.findings(status=status, environment=env)
-            t = Table(title="findings", title_justify="left")
-            for col in ("id", "status", "severity", "kind", "resource", "first seen", "last seen"):
-                t.add_column(col, overflow="fold")
-            for f in rows:
-                t.add_row(
-                    f.id,
-                    f.status,
-                    f.severity,
-                    f.kind,
-                    Text(f"{f.type} {f.key}"),
-                    f.first_seen.strftime("%Y-%m-%d %H:%M") if f.first_seen else "",
-                    f.last_seen.strftime("%Y-%m-%d %H:%M") if f.last_seen else "",
-                )
-            _out(fmt, t, [finding_to_dict(f) for f in rows])
+            _out(fmt, [_findings_table(rows, "findings")], [finding_to_dict(f) for f in rows])
             return
         scans = store.scans(limit=limit, environment=env)
+        show_changes = changes if changes is not None else env is not None
+        envs = [env] if env else list(dict.fromkeys(e for s in scans for e in s.environments))
+        deltas = timeline.scan_changes(store, scans, envs) if show_changes else {}
         t = Table(title="scans", title_justify="left")
         for col in ("scan", "started (UTC)", "took", "environments", "resources", "findings by status"):
             t.add_column(col, overflow="fold")
+        if show_changes:
+            t.add_column("changes since the previous scan", overflow="fold")
         data = []
         for s in scans:
             took = (s.finished_at - s.started_at).total_seconds()
             by_status = ", ".join(f"{k} {v}" for k, v in sorted(s.findings.items())) or "none"
             res = ", ".join(f"{k} {v}" for k, v in sorted(s.resources.items()))
-            t.add_row(
+            row = [
                 f"#{s.id}",
                 s.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                 f"{took:.1f}s",
                 ", ".join(s.environments),
                 res,
                 by_status,
-            )
-            data.append(
-                {
-                    "id": s.id,
-                    "started_at": s.started_at.isoformat(),
-                    "finished_at": s.finished_at.isoformat(),
-                    "environments": list(s.environments),
-                    "resources": dict(s.resources),
-                    "findings_by_status": dict(s.findings),
-                }
-            )
+            ]
+            item: dict[str, Any] = {
+                "id": s.id,
+                "started_at": s.started_at.isoformat(),
+                "finished_at": s.finished_at.isoformat(),
+                "environments": list(s.environments),
+                "resources": dict(s.resources),
+                "findings_by_status": dict(s.findings),
+            }
+            if show_changes:
+                mine = deltas.get(s.id, {})
+                row.append(
+                    "; ".join(
+                        f"{e}: +{len(d['added'])} -{len(d['removed'])} ~{len(d['changed'])}"
+                        for e, d in sorted(mine.items())
+                    )
+                    or "first scan"
+                )
+                item["changes"] = mine
+            t.add_row(*row)
+            data.append(item)
         if not scans and fmt is not Format.json:
             err_console.print("no scans stored yet: run `parity scan`")
             return
-        _out(fmt, t, data)
+        _out(fmt, [t, *(_changes_tables(deltas) if show_changes else [])], data)
     finally:
         store.close()
 
