@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
 
+from parity.model import Finding
 from parity.report.model import Report, sort_findings
 from parity.serialize import FINDINGS_SCHEMA, change_to_dict, finding_to_dict
+
+
+def _finding(f: Finding, now: datetime) -> dict[str, Any]:
+    """``finding_to_dict`` plus ``open_seconds``: how long it has been open (from the stored first_seen)."""
+    d = finding_to_dict(f)
+    d["open_seconds"] = (
+        int((now - f.first_seen).total_seconds()) if f.first_seen is not None and f.status != "resolved" else None
+    )
+    return d
 
 
 def to_dict(report: Report, strict: bool = False) -> dict[str, Any]:
@@ -16,7 +27,7 @@ def to_dict(report: Report, strict: bool = False) -> dict[str, Any]:
         "title": report.title,
         "scan_id": report.scan_id,
         "generated_at": report.generated_at.isoformat(),
-        "findings": [finding_to_dict(f) for f in sort_findings(report.findings)],
+        "findings": [_finding(f, report.generated_at) for f in sort_findings(report.findings)],
         "coverage": {
             c.environment: {
                 "managed": c.managed,

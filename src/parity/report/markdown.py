@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parity.report.model import Report, sort_findings
-from parity.report.values import TWO_SIDED, short, side_labels
+from parity.report.values import TWO_SIDED, age, short, side_labels
 
 
 def _cell(text: str) -> str:
@@ -23,8 +23,11 @@ def render(report: Report, strict: bool = False, color: bool = False) -> str:
     if findings:
         out += ["| severity | kind | status | type | key | environments | message |", "|---|---|---|---|---|---|---|"]
         for f in findings:
+            status: str = f.status
+            if f.first_seen is not None and f.status in ("open", "recurring", "accepted"):
+                status += f" ({age((report.generated_at - f.first_seen).total_seconds())})"
             out.append(
-                f"| {f.severity} | {f.kind} | {f.status} | `{_cell(f.type)}` | `{_cell(f.key)}` | "
+                f"| {f.severity} | {f.kind} | {status} | `{_cell(f.type)}` | `{_cell(f.key)}` | "
                 f"{', '.join(f.environments)} | {_cell(f.message)} |"
             )
         out.append("")
