@@ -8,7 +8,7 @@ import sys
 import typer
 
 from parity import __version__
-from parity.cli import aws_cmds, compare_cmds, history_cmds, pipeline_cmds, setup_cmds
+from parity.cli import aws_cmds, compare_cmds, history_cmds, pipeline_cmds, promote_cmds, setup_cmds
 from parity.errors import ParityError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.command()(compare_cmds.diff)
 app.command()(compare_cmds.drift)
 app.command()(history_cmds.history)
 app.command()(history_cmds.accept)
+app.command(name="promote-check")(promote_cmds.promote_check)
 app.command()(pipeline_cmds.pipeline)
 app.command()(setup_cmds.demo)
 app.command()(setup_cmds.init)

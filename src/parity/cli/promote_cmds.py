@@ -1,0 +1,168 @@
+"""``parity promote-check``: before a deploy, are these artifacts promoted, and is the stage before clean?"""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, FormatOpt, OutputOpt, err_console, load
+from parity.cli.compare_cmds import open_store
+from parity.config import KubernetesManifestsSource, LoadedConfig
+from parity.errors import UsageError
+from parity.pipeline import check_environments
+from parity.promotion import ledger_for, placeholders
+from parity.promotion.check import Candidate, CheckResult, check, from_resources, images_from_lines, read_plan_file
+from parity.redact import Redactor
+from parity.registry import CollectContext, source_kinds
+from parity.serialize import finding_to_dict
+
+SCHEMA = "parity/promote-check@1"
+
+
+def _manifest_candidates(loaded: LoadedConfig, target: str, path: Path, redactor: Redactor) -> list[Candidate]:
+    spec = KubernetesManifestsSource(kind="kubernetes-manifests", path=str(path.resolve()), kustomize=False)
+    ctx = CollectContext(
+        environment=target,
+        source_name="manifest",
+        base_dir=Path.cwd(),
+        redactor=redactor,
+        role="declared",
+        tokens=loaded.config.all_tokens(),
+    )
+    ph = placeholders(loaded.config)[target]
+    snaps = source_kinds()["kubernetes-manifests"].collect(spec, ctx)
+    return from_resources([r for s in snaps for r in s.resources], ph, str(path))
+
+
+def _previous(loaded: LoadedConfig, target: str) -> str:
+    order = loaded.config.promotion
+    check_environments(loaded, [target])
+    if target not in order or order.index(target) == 0:
+        raise UsageError(f"{target!r} has no earlier stage in promotion ({', '.join(order) or 'empty'})")
+    return order[order.index(target) - 1]
+
+
+def _document(result: CheckResult) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA,
+        "to": result.target,
+        "from": result.previous,
+        "artifacts": [
+            {
+                "kind": c.artifact.kind,
+                "artifact": c.artifact.shown,
+                "origin": c.origin,
+                "ran_in_previous": seen is not None,
+                "first_seen_in_previous": seen.first.isoformat() if seen is not None else None,
+            }
+            for c, seen in result.judged
+        ],
+        "drift": [finding_to_dict(f) for f in result.drift],
+        "reasons": result.reasons,
+        "exit_code": result.exit_code,
+    }
+
+
+def _markdown(result: CheckResult) -> str:
+    verdict = "blocked" if result.reasons else "clear"
+    out = [f"# parity promote-check: {result.previous} → {result.target}: **{verdict}**", ""]
+    if result.judged:
+        out += [f"| artifact | kind | from | ran in {result.previous} |", "|---|---|---|---|"]
+        for c, seen in result.judged:
+            ran = f"since {seen.first:%Y-%m-%d %H:%M} UTC" if seen else "**never**"
+            out.append(f"| `{c.artifact.shown}` | {c.artifact.kind} | {c.origin} | {ran} |")
+        out.append("")
+    for r in result.reasons:
+        out.append(f"- {r}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _table(result: CheckResult) -> str:
+    buf = io.StringIO()
+    console = Console(highlight=False, file=buf, width=120)
+    t = Table(title=f"promote-check {result.previous} → {result.target}", title_justify="left")
+    for col in ("artifact", "kind", "from", f"ran in {result.previous}"):
+        t.add_column(col, overflow="fold")
+    for c, seen in result.judged:
+        ran = Text(f"since {seen.first:%Y-%m-%d %H:%M} UTC") if seen else Text("never", style="bold red")
+        t.add_row(Text(c.artifact.shown), c.artifact.kind, Text(c.origin), ran)
+    console.print(t)
+    for r in result.reasons:
+        console.print(Text(f"✗ {r}", style="red"))
+    if not result.reasons:
+        console.print(Text(f"✓ every artifact ran in {result.previous}; no open high-severity drift there"))
+    return buf.getvalue()
+
+
+def promote_check(
+    to: Annotated[str, typer.Option("--to", help="The stage about to be deployed to, e.g. production.")],
+    manifest: Annotated[
+        list[Path] | None, typer.Option("--manifest", help="Rendered Kubernetes manifests (repeatable).")
+    ] = None,
+    images: Annotated[
+        str | None, typer.Option("--images", help="A file with one image reference per line, or - for stdin.")
+    ] = None,
+    plan: Annotated[
+        list[Path] | None, typer.Option("--plan", help="`terraform show -json` output of a plan (repeatable).")
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG_PATH,
+    fmt: FormatOpt = Format.table,
+    output: OutputOpt = None,
+) -> None:
+    """Before a deploy (CI): exit 2 with the reasons if an artifact about to be deployed to --to never ran
+    in the stage before it (per the stored scans), or if that stage has open high or critical drift.
+
+    Exit codes: 0 clear, 2 blocked, 1 error (bad input, no earlier stage, the earlier stage never scanned).
+
+    Example: helm template ... | tee out.yaml; parity promote-check --to production --manifest out.yaml
+    """
+    loaded = load(config)
+    target = to
+    previous = _previous(loaded, target)
+    if not (manifest or images or plan):
+        raise UsageError("nothing to check: give --manifest, --images or --plan")
+    ph = placeholders(loaded.config)[target]
+    candidates: list[Candidate] = []
+    redactor = Redactor.for_state_dir(loaded.state_dir())
+    for m in manifest or []:
+        candidates += _manifest_candidates(loaded, target, m, redactor)
+    if images is not None:
+        text = sys.stdin.read() if images == "-" else _read(Path(images))
+        candidates += images_from_lines(text, "stdin" if images == "-" else images, ph)
+    for p in plan or []:
+        candidates += read_plan_file(p, ph)
+    store = open_store(loaded)
+    try:
+        if not store.environment_scans(previous):
+            raise UsageError(f"{previous} was never scanned: nothing is known to have run there (run `parity scan`)")
+        ledger = ledger_for(loaded.config, store, environments=[previous])
+        result = check(ledger, target, previous, candidates, store.findings(environment=previous))
+    finally:
+        store.close()
+    if fmt is Format.json:
+        rendered = orjson.dumps(_document(result), option=orjson.OPT_INDENT_2).decode() + "\n"
+    elif fmt is Format.markdown:
+        rendered = _markdown(result)
+    else:
+        rendered = _table(result)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(rendered)
+        err_console.print(f"report written to {output}", highlight=False, markup=False)
+    else:
+        sys.stdout.write(rendered)
+    raise typer.Exit(result.exit_code)
+
+
+def _read(path: Path) -> str:
+    from parity.sources import files
+
+    return files.read_text(path, str(path))
