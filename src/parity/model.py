@@ -137,6 +137,28 @@ class Suppressed:
     expires: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    """Who last created or modified a drifted resource, from CloudTrail (``parity.attribution``).
+
+    ``via``: console | cli | terraform | cloudformation | sdk | aws-service | other (from the user agent).
+    ``deploy_role``: the principal is one of the environment's ``deploy_roles``; ``out_of_band``: the
+    environment declares deploy roles and this principal is none of them (None when none are declared).
+    """
+
+    principal: str  # the principal ARN (assumed-role session ARN for a role)
+    event: str  # e.g. SetQueueAttributes
+    time: datetime
+    via: str
+    user: str = ""  # user or session name
+    role: str = ""  # the role ARN behind an assumed-role session
+    source_ip: str = ""
+    user_agent: str = ""
+    event_id: str = ""
+    deploy_role: bool = False
+    out_of_band: bool | None = None
+
+
 def fingerprint(kind: str, type_: str, key: str, environments: tuple[str, ...], detail: str = "") -> str:
     """A finding's stable id: the same drift gets the same id in every scan."""
     raw = "\x1f".join((kind, type_, key, ",".join(sorted(environments)), detail))
@@ -162,6 +184,7 @@ class Finding:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     notes: tuple[str, ...] = ()  # e.g. "ignore rule expired on 2026-01-01 (owner: ana)"
+    attribution: Attribution | None = None  # who changed it, from CloudTrail (AWS only)
 
     @property
     def id(self) -> str:

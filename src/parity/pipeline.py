@@ -174,3 +174,31 @@ def analyse(
             )
         )
     return out
+
+
+def attribute_findings(
+    loaded: LoadedConfig,
+    analysis: Analysis,
+    inventories: dict[str, Inventory],
+    store: Store | None,
+    now: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Add CloudTrail attribution to the analysis' AWS drift findings (in place; see :mod:`parity.attribution`).
+
+    Only when some finding can be attributed: a changed/unmanaged/elevated_grant finding in an environment
+    with an ``aws`` source, and ``attribution.enabled``.
+    """
+    from parity.attribution import KINDS, attribute
+
+    cfg = loaded.config
+    aws_envs = {e for e, spec in cfg.environments.items() if any(s.kind == "aws" for s in spec.sources)}
+    if not cfg.attribution.enabled or not any(
+        f.kind in KINDS and len(f.environments) == 1 and f.environments[0] in aws_envs for f in analysis.findings
+    ):
+        return
+    if progress:
+        progress("asking CloudTrail who changed what")
+    stored = {f.id: f for f in store.findings()} if store is not None else {}
+    analysis.findings, notes = attribute(loaded, analysis.findings, inventories, stored=stored, now=now)
+    analysis.notes += notes

@@ -12,7 +12,7 @@ from typing import Any
 
 import orjson
 
-from parity.model import Change, Coverage, CoverageGap, Finding, Location, Resource, Snapshot, Suppressed
+from parity.model import Attribution, Change, Coverage, CoverageGap, Finding, Location, Resource, Snapshot, Suppressed
 
 FINDINGS_SCHEMA = "parity/findings@1"
 
@@ -144,7 +144,44 @@ def finding_to_dict(f: Finding) -> dict[str, Any]:
         "detail": f.detail,
         "first_seen": _iso(f.first_seen),
         "last_seen": _iso(f.last_seen),
+        "attribution": attribution_to_dict(f.attribution),
     }
+
+
+def attribution_to_dict(a: Attribution | None) -> dict[str, Any] | None:
+    if a is None:
+        return None
+    return {
+        "principal": a.principal,
+        "user": a.user,
+        "role": a.role,
+        "event": a.event,
+        "time": a.time.isoformat(),
+        "via": a.via,
+        "source_ip": a.source_ip,
+        "user_agent": a.user_agent,
+        "event_id": a.event_id,
+        "deploy_role": a.deploy_role,
+        "out_of_band": a.out_of_band,
+    }
+
+
+def attribution_from_dict(d: dict[str, Any] | None) -> Attribution | None:
+    if not d:
+        return None
+    return Attribution(
+        principal=d["principal"],
+        event=d["event"],
+        time=datetime.fromisoformat(d["time"]),
+        via=d["via"],
+        user=d.get("user", ""),
+        role=d.get("role", ""),
+        source_ip=d.get("source_ip", ""),
+        user_agent=d.get("user_agent", ""),
+        event_id=d.get("event_id", ""),
+        deploy_role=bool(d.get("deploy_role", False)),
+        out_of_band=d.get("out_of_band"),
+    )
 
 
 def finding_from_dict(d: dict[str, Any]) -> Finding:
@@ -174,4 +211,5 @@ def finding_from_dict(d: dict[str, Any]) -> Finding:
         first_seen=datetime.fromisoformat(d["first_seen"]) if d.get("first_seen") else None,
         last_seen=datetime.fromisoformat(d["last_seen"]) if d.get("last_seen") else None,
         notes=tuple(d.get("notes", ())),
+        attribution=attribution_from_dict(d.get("attribution")),
     )

@@ -13,8 +13,9 @@ from rich.text import Text
 
 from parity.cli.common import Format, FormatOpt
 
-# Calls every scan makes besides the listers': who am I, which regions exist.
-BASE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions")
+# Calls every scan makes besides the listers': who am I, which regions exist, and who changed a drifted
+# resource (CloudTrail's event history, for attribution: parity.sources.aws.cloudtrail).
+BASE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions", "cloudtrail:LookupEvents")
 
 
 def types(

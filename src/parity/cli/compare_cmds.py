@@ -21,7 +21,7 @@ from parity.cli.common import (
     redactor_for,
 )
 from parity.config import LoadedConfig
-from parity.pipeline import Analysis, analyse, check_environments, collect
+from parity.pipeline import Analysis, analyse, attribute_findings, check_environments, collect
 from parity.report import Report
 from parity.store import Store
 
@@ -76,6 +76,7 @@ def run_scan(
                 today=today,
                 progress=cb,
             )
+            attribute_findings(loaded, a, inventories, store, now=started, progress=cb)
             if cb:
                 cb("storing the scan")
             rec = store.record_scan(
