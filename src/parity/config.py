@@ -346,15 +346,47 @@ class PipelinePinnedActionsRule(_RuleBase):
     )
 
 
-# One model per rule, discriminated by `rule:`; later rule families (permissions) join this union.
+class NoAdminHumansRule(_RuleBase):
+    """No human principal (an IAM user, or a role people assume: SSO, SAML, IAM users) holds
+    admin-equivalent permissions (every action on every resource, or IAM permission management on `*`)."""
+
+    rule: Literal["no_admin_humans"]
+
+
+class MaxGrantAgeRule(_RuleBase):
+    """Privileged grants held by humans and defined in no Terraform state (by hand) must not be older
+    than `days` (e.g. 7 in staging: debug access is temporary)."""
+
+    rule: Literal["max_grant_age"]
+    days: int = Field(ge=0, description="The oldest a grant outside code may be, in days.")
+
+
+class NoWildcardResourceForRule(_RuleBase):
+    """No principal may be allowed actions of these services on `Resource: "*"` (actions that cannot be
+    scoped to a resource, such as s3:ListAllMyBuckets, are exempt)."""
+
+    rule: Literal["no_wildcard_resource_for"]
+    services: list[str] = Field(min_length=1, description="IAM service prefixes, e.g. [s3, kms, secretsmanager].")
+
+
+# One model per rule, discriminated by `rule:` (pipeline rules: docs/pipelines.md; permission rules:
+# docs/permissions.md).
 RuleConfig = Annotated[
-    PipelineProtectedEnvironmentRule | PipelineNoStaticCloudKeysRule | PipelinePinnedActionsRule,
+    PipelineProtectedEnvironmentRule
+    | PipelineNoStaticCloudKeysRule
+    | PipelinePinnedActionsRule
+    | NoAdminHumansRule
+    | MaxGrantAgeRule
+    | NoWildcardResourceForRule,
     Field(discriminator="rule"),
 ]
 RULE_NAMES: tuple[str, ...] = (
     "pipeline_protected_environment",
     "pipeline_no_static_cloud_keys",
     "pipeline_pinned_actions",
+    "no_admin_humans",
+    "max_grant_age",
+    "no_wildcard_resource_for",
 )
 
 
@@ -371,7 +403,9 @@ class ParityConfig(_Strict):
     naming: Naming = Field(default_factory=Naming)
     expected: list[Expected] = Field(default_factory=list)
     ignore: list[Ignore] = Field(default_factory=list)
-    rules: list[RuleConfig] = Field(default_factory=list, description="Policy rules (see docs/pipelines.md).")
+    rules: list[RuleConfig] = Field(
+        default_factory=list, description="Policy rules (see docs/pipelines.md, docs/permissions.md)."
+    )
     promotion_rules: PromotionRules = Field(
         default_factory=PromotionRules, description="The promotion ledger's judgement (docs/promotion.md)."
     )

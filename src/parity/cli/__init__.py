@@ -8,7 +8,7 @@ import sys
 import typer
 
 from parity import __version__
-from parity.cli import aws_cmds, compare_cmds, history_cmds, pipeline_cmds, promote_cmds, setup_cmds
+from parity.cli import aws_cmds, compare_cmds, history_cmds, perms_cmds, pipeline_cmds, promote_cmds, setup_cmds
 from parity.errors import ParityError
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ app.command()(setup_cmds.init)
 app.command()(setup_cmds.schema)
 app.command()(aws_cmds.types)
 app.command()(aws_cmds.permissions)
+app.command()(perms_cmds.perms)
 
 
 @app.command()

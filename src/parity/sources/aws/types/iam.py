@@ -21,6 +21,11 @@ Policy documents are kept complete as JSON strings (role trust policy ``assume_r
 :func:`authorization_details`. The real API returns them URL-encoded; botocore usually decodes them
 into structures already; both shapes are accepted (:func:`policy_json`).
 
+For the effective-permissions analysis (:mod:`parity.permissions`) the AWS managed policies *attached* in
+the account are listed too (``ListPolicies`` scope AWS, only attached, and ``GetPolicyVersion`` of each
+default version), as ``aws_iam_policy`` resources owned by AWS; users carry ``create_date``, roles
+``last_used`` (``RoleLastUsed``), policies ``update_date`` (the default version's date).
+
 Ownership: roles under ``/aws-service-role/`` (service-linked) and ``/aws-reserved/`` (created by IAM
 Identity Center) are AWS's, and so are their inline policies and attachments. AWS managed policies
 are not listed as resources (the listing asks for local policies only).
@@ -134,6 +139,7 @@ def _authorization(f: Fetch) -> Iterator[Resource]:
         attrs: dict[str, Json] = {
             "name": name, "path": r.get("Path", "/"), "unique_id": r.get("RoleId", ""),
             "create_date": _date(r.get("CreateDate")), "description": extra.get("Description", ""),
+            "last_used": _date((r.get("RoleLastUsed") or {}).get("LastUsedDate")),
             "assume_role_policy": r.get("AssumeRolePolicyDocument", ""),
             "max_session_duration": int(extra.get("MaxSessionDuration", 3600)),
             "permissions_boundary": _boundary(r),
@@ -149,7 +155,7 @@ def _authorization(f: Fetch) -> Iterator[Resource]:
         for g in u.get("GroupList", []):
             members.setdefault(g, []).append(name)
         attrs = {"name": name, "path": u.get("Path", "/"), "unique_id": u.get("UserId", ""),
-                 "permissions_boundary": _boundary(u)}  # fmt: skip
+                 "permissions_boundary": _boundary(u), "create_date": _date(u.get("CreateDate"))}  # fmt: skip
         yield f.resource("aws_iam_user", name, arn=u["Arn"], attributes=attrs, tags=tags_from_list(u.get("Tags", [])))
     for g in details["GroupDetailList"]:
         name = g["GroupName"]
@@ -166,9 +172,24 @@ def _authorization(f: Fetch) -> Iterator[Resource]:
             [t for page in f.pages(iam, "list_policy_tags", PolicyArn=arn) for t in page.get("Tags", [])]
         )
         attrs = {"name": p["PolicyName"], "path": p.get("Path", "/"), "description": p.get("Description", ""),
-                 "policy": default_document(p), "policy_id": p.get("PolicyId", "")}  # fmt: skip
+                 "policy": default_document(p), "policy_id": p.get("PolicyId", ""),
+                 "create_date": _date(p.get("CreateDate")), "update_date": _date(p.get("UpdateDate"))}  # fmt: skip
         yield f.resource("aws_iam_policy", arn, name=p["PolicyName"], arn=arn, attributes=attrs, tags=tags)
+    yield from _aws_managed_attached(f)
     yield from _principal_children(f, details)
+
+
+def _aws_managed_attached(f: Fetch) -> Iterator[Resource]:
+    """The AWS managed policies attached to something in the account, with their default version document
+    (what the effective-permissions analysis needs; AWS managed, so never unmanaged)."""
+    iam = f.client("iam")
+    for page in f.pages(iam, "list_policies", Scope="AWS", OnlyAttached=True):
+        for p in page.get("Policies", []):
+            arn, version = p["Arn"], p.get("DefaultVersionId", "v1")
+            doc = iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"].get("Document", "{}")
+            attrs = {"name": p["PolicyName"], "path": p.get("Path", "/"), "policy": policy_json(doc),
+                     "create_date": _date(p.get("CreateDate")), "update_date": _date(p.get("UpdateDate"))}  # fmt: skip
+            yield f.resource("aws_iam_policy", arn, name=p["PolicyName"], arn=arn, attributes=attrs, aws_managed=True)
 
 
 def _access_keys(f: Fetch) -> Iterator[Resource]:
@@ -220,7 +241,8 @@ register(
         name="iam.authorization",
         service="iam",
         global_=True,
-        calls=("iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:ListPolicyTags"),
+        calls=("iam:GetAccountAuthorizationDetails", "iam:ListRoles", "iam:ListPolicyTags", "iam:ListPolicies",
+               "iam:GetPolicyVersion"),
         types=(
             AwsType("aws_iam_role", "IAM roles (trust policy, session duration, boundary, tags)",
                     compared=("assume_role_policy", "max_session_duration", "permissions_boundary", "description",

@@ -1,0 +1,61 @@
+"""One environment's permission sets: principals built from its IAM resources, evaluated.
+
+Live IAM resources are used when the environment has them (what people can really do), else its
+declared ones (Terraform states carry the same shapes), so a stored or code-only scan works too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from parity.compare.envinfo import placeholders_for
+from parity.compare.types import Inventory, Rules
+from parity.model import Resource
+from parity.permissions.catalogue import Catalogue
+from parity.permissions.evaluate import effective
+from parity.permissions.model import PermissionSet
+from parity.permissions.principals import PrincipalBuilder, declared_grants
+
+IAM_PREFIXES = ("aws_iam_", "aws_organizations_")
+
+
+def _iam(resources: Iterable[Resource]) -> list[Resource]:
+    return [r for r in resources if r.type.startswith(IAM_PREFIXES)]
+
+
+@dataclass
+class EnvPermissions:
+    """The evaluated principals of one environment and what its code declares."""
+
+    environment: str
+    role: str  # "live" or "declared": which resources the sets come from
+    sets: dict[str, PermissionSet] = field(default_factory=dict)  # principal key -> set
+    declared: set[tuple[str, str]] = field(default_factory=set)  # (type, live id) of declared IAM grants
+    has_declared: bool = False
+
+    def by_name(self, name: str) -> list[PermissionSet]:
+        low = name.lower()
+        return [s for s in self.sets.values() if low in (s.principal.name.lower(), s.principal.id.lower(),
+                                                             s.principal.key.lower())]  # fmt: skip
+
+
+def environment_permissions(
+    inv: Inventory, rules: Rules, catalogue: Catalogue, others: Iterable[Inventory] = ()
+) -> EnvPermissions:
+    live = _iam(inv.resources("live"))
+    declared = _iam(inv.resources("declared"))
+    role, used = ("live", live) if live else ("declared", declared)
+    ph = placeholders_for(inv, rules, others)
+    builder = PrincipalBuilder(catalogue, ph.sub_str)
+    out = EnvPermissions(inv.environment, role, declared=declared_grants(declared), has_declared=bool(declared))
+    for p in builder.build(inv.environment, used):
+        out.sets[p.key] = effective(p)
+    return out
+
+
+def all_permissions(
+    inventories: Mapping[str, Inventory], rules: Rules, catalogue: Catalogue
+) -> dict[str, EnvPermissions]:
+    invs = list(inventories.values())
+    return {env: environment_permissions(inv, rules, catalogue, invs) for env, inv in inventories.items()}
