@@ -8,7 +8,7 @@ import sys
 import typer
 
 from parity import __version__
-from parity.cli import aws_cmds, compare_cmds, history_cmds, perms_cmds, pipeline_cmds, promote_cmds, setup_cmds
+from parity.cli import aws_cmds, compare_cmds, history_cmds, perms_cmds, pipeline_cmds, promote_cmds, setup_cmds, watch_cmds
 from parity.errors import ParityError
 
 app = typer.Typer(
@@ -29,6 +29,7 @@ app.command()(history_cmds.history)
 app.command()(history_cmds.accept)
 app.command(name="promote-check")(promote_cmds.promote_check)
 app.command()(pipeline_cmds.pipeline)
+app.command()(watch_cmds.watch)
 app.command()(setup_cmds.demo)
 app.command()(setup_cmds.init)
 app.command()(setup_cmds.schema)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from typing import Annotated
 
 import typer
 
+from parity.alerts.deliver import drain
+from parity.alerts.payload import alert_queue
 from parity.cli.common import (
     DEFAULT_CONFIG_PATH,
     ConfigOpt,
@@ -52,9 +55,12 @@ def run_scan(
     progress: bool = True,
     today: dt.date | None = None,
     now: dt.datetime | None = None,
+    alerts: bool = False,
 ) -> Report:
     """Collect every (or the named) environment, compare every mirror pair among them, follow artifacts along
-    the promotion path, store, report. ``now`` (tests) stands for the clock: the scan is recorded at it."""
+    the promotion path, store, report. ``now`` (tests) stands for the clock: the scan is recorded at it.
+    With ``alerts``, the scan's new and recurring findings are queued in the store's outbox in the same
+    transaction, for each notifier of ``alerts:`` (delivered afterwards: :mod:`parity.alerts.deliver`)."""
     cfg = loaded.config
     names = check_environments(loaded, envs) if envs else list(cfg.environments)
     started = now or dt.datetime.now(dt.UTC)
@@ -86,6 +92,7 @@ def run_scan(
                 started_at=started,
                 finished_at=now or dt.datetime.now(dt.UTC),
                 today=today,
+                alerts=alert_queue(cfg.alerts, "scan of " + ", ".join(names), names, a.coverage) if alerts else None,
             )
         finally:
             store.close()
@@ -110,16 +117,37 @@ def scan(
     output: OutputOpt = None,
     strict: StrictOpt = False,
     progress: ProgressOpt = True,
+    alerts: Annotated[
+        bool, typer.Option("--alerts/--no-alerts", help="Send new and recurring findings to the alerts: notifiers.")
+    ] = True,
 ) -> None:
     """Collect every environment, compare each mirror pair and code with live, store the scan, report.
 
-    Findings get a lifecycle across scans (new, open, accepted, resolved, recurring).
+    Findings get a lifecycle across scans (new, open, accepted, resolved, recurring). With `alerts:` in
+    parity.yaml, new and recurring findings are sent (one message per notifier; queued alerts of earlier
+    runs first); `--no-alerts` neither queues nor sends.
 
     Exit codes: 0 no drift, 2 drift found, 1 error, 3 coverage incomplete (with --strict).
     """
     loaded = load(config)
-    report = run_scan(loaded, env, progress=progress)
+    report = run_scan(loaded, env, progress=progress, alerts=alerts)
+    if alerts and loaded.config.alerts:
+        send_alerts(loaded)
     raise typer.Exit(emit(report, fmt, output, strict))
+
+
+def send_alerts(loaded: LoadedConfig) -> None:
+    """Deliver the queued alerts (a few seconds of retries at most); failures are warnings, never the exit code."""
+    store = open_store(loaded)
+    try:
+        drain(store, loaded.config.alerts, log=_warn)
+    finally:
+        store.close()
+
+
+def _warn(line: str) -> None:
+    sys.stderr.write(f"parity: alerts: {line}\n")
+    sys.stderr.flush()
 
 
 def diff(

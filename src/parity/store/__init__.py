@@ -14,5 +14,15 @@ from __future__ import annotations
 
 from parity.store.repository import Store
 from parity.store.types import RecordedScan, ResourceChange, ResourceDelta, ScanInfo, VersionSpan
+from parity.store.watch_store import OutboxEntry, ScanFailure
 
-__all__ = ["RecordedScan", "ResourceChange", "ResourceDelta", "ScanInfo", "Store", "VersionSpan"]
+__all__ = [
+    "OutboxEntry",
+    "RecordedScan",
+    "ResourceChange",
+    "ResourceDelta",
+    "ScanFailure",
+    "ScanInfo",
+    "Store",
+    "VersionSpan",
+]

@@ -12,14 +12,14 @@ from sqlalchemy.engine import Connection
 
 from parity.errors import ParityError
 from parity.model import Finding, Snapshot
-from parity.store import findings_store, history, inventory
+from parity.store import findings_store, history, inventory, watch_store
 from parity.store.engine import WRITE, create_engine, migrate, parse_url, translated
 from parity.store.lifecycle import coverage_by_environment
 from parity.store.tables import ALL_TABLES, scan_environments, scans, store_lock, to_utc
-from parity.store.types import RecordedScan, ResourceDelta, ScanInfo, VersionSpan
+from parity.store.types import AlertQueue, RecordedScan, ResourceDelta, ScanInfo, VersionSpan
 
 
-class Store:
+class Store(watch_store.WatchStoreMethods):
     """Recorded scans: snapshots (content-addressed, interval membership), findings and their lifecycle.
 
     ``url``: ``sqlite:///path`` (the folder is created) or ``postgresql+psycopg://...``. A bad URL or an
@@ -71,12 +71,16 @@ class Store:
         started_at: dt.datetime,
         finished_at: dt.datetime,
         today: dt.date | None = None,
+        alerts: AlertQueue | None = None,
     ) -> RecordedScan:
         """Store one scan in one transaction and apply the finding lifecycle.
 
         ``environments``: what the scan covered (snapshot environments are added). A stored finding this scan
         did not report is resolved only if every environment it names was scanned and no snapshot there has a
         coverage gap for its type.
+
+        ``alerts``: given the scan id and its findings (lifecycle set), the ``(notifier id, payload)`` rows to
+        queue in the alert outbox, in this same transaction (see :mod:`parity.store.watch_store`).
         """
         today = today or dt.date.today()
         started, finished = to_utc(started_at), to_utc(finished_at)
@@ -109,6 +113,8 @@ class Store:
                 finished,
                 today,
             )
+            if alerts is not None:
+                watch_store.enqueue(conn, scan_id, alerts(scan_id, shown), finished)
             conn.execute(
                 sa.update(scans)
                 .where(scans.c.id == scan_id)

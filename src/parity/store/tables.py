@@ -188,5 +188,50 @@ acceptances = sa.Table(
     sa.Index(None, "finding_id"),
 )
 
+
+# ---------------------------------------------------------------- watch mode and alerts (migration 0002_alert_outbox)
+
+alert_outbox = sa.Table(
+    "alert_outbox",
+    metadata,
+    # One message per scan per notifier, written in the scan's transaction, delivered after commit.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("scan_id", sa.Integer, sa.ForeignKey("scans.id"), nullable=False),
+    sa.Column("notifier", NAME, nullable=False),  # the notifier's id (parity.alerts.settings), never a secret
+    sa.Column("payload", sa.Text, nullable=False),  # the parity/findings@1 document of the new/recurring findings
+    sa.Column("state", sa.String(16), nullable=False),  # pending, sent, failed (gave up)
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("claimed_until", UtcDateTime, nullable=True),  # a deliverer is sending it until then
+    sa.UniqueConstraint("scan_id", "notifier"),
+    sa.Index(None, "state", "next_attempt_at"),
+)
+
+watch_leases = sa.Table(
+    "watch_leases",
+    metadata,
+    # Which watcher is scanning an environment, until when; and when its last watched scan started.
+    sa.Column("environment", NAME, primary_key=True),
+    sa.Column("holder", sa.String(255), nullable=True),
+    sa.Column("expires_at", UtcDateTime, nullable=True),
+    sa.Column("last_started_at", UtcDateTime, nullable=True),
+)
+
+scan_failures = sa.Table(
+    "scan_failures",
+    metadata,
+    # A watched scan that raised (a failing source, an unreachable API): nothing of it is in ``scans``.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("environment", NAME, nullable=False),  # the watched environment the scan was for
+    sa.Column("environments", sa.Text, nullable=False),  # comma-separated: every environment it covered
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime, nullable=False),
+    sa.Column("error", sa.Text, nullable=False),  # one line
+    sa.Index(None, "environment", "id"),
+)
+
 # Every table the store owns, for storage_stats.
 ALL_TABLES: tuple[sa.Table, ...] = tuple(t for t in metadata.sorted_tables if t is not store_lock)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from parity.model import Finding, Resource
+
+# Given a scan id and its findings (lifecycle set): the (notifier id, payload JSON) rows to queue with the scan.
+AlertQueue = Callable[[int, Sequence[Finding]], Sequence[tuple[str, str]]]
 
 
 @dataclass(frozen=True)

@@ -43,7 +43,10 @@ Duration = Annotated[
     BeforeValidator(parse_duration),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "number", "exclusiveMinimum": 0}, {"type": "string", "pattern": r"^(\d+(\.\d+)?[smhd])+$"}],
+            "anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                {"type": "string", "pattern": r"^(\d+(\.\d+)?[smhd])+$"},
+            ],
             "description": "Seconds, or a text like 30s, 15m, 1h30m, 1d.",
         }
     ),

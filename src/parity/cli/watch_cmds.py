@@ -1,0 +1,40 @@
+"""``parity watch``: scan on a schedule per environment, send alerts, serve Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, load
+from parity.pipeline import check_environments
+
+
+def watch(
+    env: Annotated[
+        list[str] | None, typer.Option("--env", "-e", help="Watch only this environment (repeatable).")
+    ] = None,
+    config: ConfigOpt = DEFAULT_CONFIG_PATH,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option("--metrics-port", help="Serve Prometheus metrics on this port (0: any free port).", min=0),
+    ] = None,
+    alerts: Annotated[
+        bool, typer.Option("--alerts/--no-alerts", help="Send new and recurring findings to the alerts: notifiers.")
+    ] = True,
+    once: Annotated[bool, typer.Option("--once", help="Scan each watched environment once now, then exit.")] = False,
+) -> None:
+    """Scan continuously: each environment (with its mirror partners) on its `watch:` schedule, every scan
+    stored, alerts for new and recurring findings, metrics for Prometheus.
+
+    Two watchers on one store never scan one environment at once (leases in the store). A failing source is
+    recorded and the watch goes on. SIGTERM or Ctrl-C stops it cleanly: a scan in progress is abandoned
+    whole (the store keeps the previous complete scan), alerts already queued are sent on the next start.
+
+    Exit code: 0 when stopped by a signal or after --once; 1 on a bad config or store.
+    """
+    from parity.watch.runner import Watcher  # the watch loop's imports (prometheus) only for this command
+
+    loaded = load(config)
+    envs = check_environments(loaded, env) if env else None
+    raise typer.Exit(Watcher(loaded, environments=envs, alerts=alerts, metrics_port=metrics_port, once=once).run())
