@@ -105,6 +105,10 @@ class TypeInfo:
     # Paths whose values are secret by position, not by name (``environment[].variables.*``): every
     # source hashes them, so a declaration and the live object compare marker with marker.
     secret_paths: tuple[str, ...] = ()
+    # Another type already carries this one's content (aws_security_group_rule within aws_security_group's
+    # ingress/egress): compared between code and live, where a state may use either, but not between
+    # environments, where it would repeat the other type's differences.
+    alternative_of: str | None = None
 
 
 _TYPES: dict[str, TypeInfo] = {}

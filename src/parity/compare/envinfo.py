@@ -50,6 +50,51 @@ def compared_role(left: Inventory, right: Inventory) -> str | None:
     return None
 
 
+def _live_types(inv: Inventory) -> set[str]:
+    """Types a live source of ``inv`` looked at: listed (Coverage.listed) or returned."""
+    out: set[str] = set()
+    for s in inv.snapshots:
+        if s.role == "live":
+            out.update(s.coverage.listed)
+            out.update(r.type for r in s.resources)
+    return out
+
+
+def _declared_types(inv: Inventory) -> set[str]:
+    return {r.type for s in inv.snapshots if s.role == "declared" for r in s.resources}
+
+
+def like_with_like(left: Inventory, right: Inventory) -> dict[str, str | None]:
+    """Per resource type, what to compare: "live" when a live source of each side looked at the type,
+    else "declared" when both sides declare it, else None (each side's everything: one side only has
+    code for it, the other only a live view). Deciding per type keeps a production-only cluster export
+    from making every Kubernetes object of staging look absent, while AWS types still compare live."""
+    live_l, live_r = _live_types(left), _live_types(right)
+    decl_l, decl_r = _declared_types(left), _declared_types(right)
+    all_types = {r.type for inv in (left, right) for s in inv.snapshots for r in s.resources}
+    out: dict[str, str | None] = {}
+    for t in all_types:
+        if t in live_l and t in live_r:
+            out[t] = "live"
+        elif t in decl_l and t in decl_r:
+            out[t] = "declared"
+        else:
+            out[t] = None
+    return out
+
+
+def select(inv: Inventory, roles: dict[str, str | None]) -> tuple[list[Resource], dict[str, tuple[Snapshot, ...]]]:
+    """The resources of ``inv`` each type's role selects, and per type the snapshots that speak for it."""
+    res: list[Resource] = []
+    for s in inv.snapshots:
+        for r in s.resources:
+            role = roles.get(r.type)
+            if role is None or s.role == role:
+                res.append(r)
+    by_role = {role: snapshots_of(inv, role) for role in ("live", "declared", None)}
+    return res, {t: by_role[role] for t, role in roles.items()}
+
+
 def snapshots_of(inv: Inventory, role: str | None) -> tuple[Snapshot, ...]:
     return tuple(s for s in inv.snapshots if role is None or s.role == role)
 

@@ -1,7 +1,10 @@
 """Environment vs environment: ``only_in`` and ``differs`` between two mirrors.
 
-What is compared: like with like. When both environments have live sources, live is compared with
-live; else, when both have declared sources, declared with declared; else each side's everything.
+What is compared: like with like, per resource type (:func:`parity.compare.envinfo.like_with_like`):
+live with live where a live source of each side looked at the type, else declared with declared, else
+each side's everything. Types that are an alternative representation of another's content
+(``TypeInfo.alternative_of``) are left out, and an unpaired child whose parent is unpaired too is
+reported through the parent.
 Inputs are canonical snapshots (:func:`parity.normalize.canonicalize` has been applied, as it is
 before anything is stored).
 
@@ -27,14 +30,14 @@ from dataclasses import dataclass
 
 import orjson
 
+from parity.compare.codelive import parent_ref
 from parity.compare.diff import diff
 from parity.compare.envinfo import (
-    compared_role,
     covers,
     label,
+    like_with_like,
     placeholders_for,
-    resources_of,
-    snapshots_of,
+    select,
     summarize_paths,
 )
 from parity.compare.pairing import pair_resources
@@ -45,6 +48,7 @@ from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import strip
+from parity.registry import type_info
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ class ExpectedDifference:
 class MirrorResult:
     findings: tuple[Finding, ...]
     expected: tuple[ExpectedDifference, ...]
-    role: str | None  # "live", "declared" or None (everything), see compared_role
+    role: str | None  # "live", "declared", "mixed" (per type) or None (everything), see like_with_like
     pairs: int
     uncovered_types: tuple[str, ...]  # types whose unpaired resources were not reported (coverage gap)
 
@@ -86,6 +90,11 @@ def _decode(raw: bytes, ph: Placeholders, value: dict[str, Json]) -> Json:
         return ph.apply(value)
 
 
+def _alternative(type_: str) -> bool:
+    info = type_info(type_)
+    return info is not None and info.alternative_of is not None
+
+
 def mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB | None = None) -> MirrorResult:
     """Compare two mirrors; see the module docstring."""
     with paused_gc():
@@ -96,11 +105,18 @@ def _mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB 
     kb = kb or default_kb()
     L, R = left.environment, right.environment
     envs = (L, R)
-    role = compared_role(left, right)
-    snaps_l, snaps_r = snapshots_of(left, role), snapshots_of(right, role)
+    roles = like_with_like(left, right)
+    chosen = set(roles.values())
+    role = chosen.pop() if len(chosen) == 1 else ("mixed" if chosen else None)
+    res_l, snaps_l = select(left, roles)
+    res_r, snaps_r = select(right, roles)
+    # Alternative representations of what another type already carries (a security group's rules as
+    # separate resources): between two environments they would repeat the parent's differences.
+    res_l = [r for r in res_l if not _alternative(r.type)]
+    res_r = [r for r in res_r if not _alternative(r.type)]
     ph_l = placeholders_for(left, rules, (right,))
     ph_r = placeholders_for(right, rules, (left,))
-    pairing = pair_resources(resources_of(snaps_l), resources_of(snaps_r), ph_l, ph_r, rules.pair_tags)
+    pairing = pair_resources(res_l, res_r, ph_l, ph_r, rules.pair_tags)
 
     findings: list[Finding] = []
     expected_all: list[ExpectedDifference] = []
@@ -155,10 +171,13 @@ def _mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB 
         (L, R, pairing.only_left, snaps_l, snaps_r),
         (R, L, pairing.only_right, snaps_r, snaps_l),
     ):
+        alone = {f"{r.type}\x1f{r.id}" for r in side}
         for r in side:
-            if not (covers(snaps_absent, r.type) and covers(snaps_present, r.type)):
+            if not (covers(snaps_absent.get(r.type, ()), r.type) and covers(snaps_present.get(r.type, ()), r.type)):
                 uncovered.add(r.type)
                 continue
+            if parent_ref(r) in alone:
+                continue  # reported once, through its parent (a bucket's versioning with the bucket)
             findings.append(
                 Finding(
                     kind="only_in",

@@ -33,6 +33,7 @@ class AwsType:
     native_id: Callable[[Mapping[str, Any]], str | None] | None = None  # from a state's attributes
     parent: tuple[str, str] | None = None  # (parent tf type, attribute with the parent's live id)
     secret_paths: tuple[str, ...] = ()  # values hashed wherever they come from (see TypeInfo)
+    alternative_of: str | None = None  # another type carries the same content (see TypeInfo)
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,12 @@ def register(lister: Lister) -> Lister:
         _TF_TYPES[t.tf_type] = lister
         register_type(
             TypeInfo(
-                type=t.tf_type, compared=t.compared, native_id=t.native_id, parent=t.parent, secret_paths=t.secret_paths
+                type=t.tf_type,
+                compared=t.compared,
+                native_id=t.native_id,
+                parent=t.parent,
+                secret_paths=t.secret_paths,
+                alternative_of=t.alternative_of,
             )
         )
     return lister
