@@ -34,10 +34,10 @@ ClientFactory = Callable[[str, AwsSource, str], Any]
 def via(event: TrailEvent) -> str:
     """How the change was made, from the user agent (and the identity type)."""
     ua = event.user_agent.lower()
-    if event.identity_type == "AWSService" or (ua.endswith(".amazonaws.com") and "console" not in ua):
-        return "cloudformation" if "cloudformation" in ua else "aws-service"
     if "console" in ua or "signin.amazonaws.com" in ua:
         return "console"
+    if event.identity_type == "AWSService" or ua.endswith(".amazonaws.com"):
+        return "cloudformation" if "cloudformation" in ua else "aws-service"
     if "terraform" in ua:
         return "terraform"
     if ua.startswith("aws-cli"):
@@ -197,6 +197,6 @@ def attribute(
         out.append(dataclasses.replace(f, attribution=a, notes=(*f.notes, note(a, env))))
     if skipped:
         notes.append(
-            f"attribution: {skipped} finding(s) not looked up (attribution.max_lookups {settings.max_lookups})"
+            f"attribution: {skipped} finding(s) not (fully) looked up (attribution.max_lookups {settings.max_lookups})"
         )
     return out, notes
