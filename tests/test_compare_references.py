@@ -108,3 +108,19 @@ def test_identifier_parts_heuristic() -> None:
     assert identifier_parts("see db.prod.internal, then stop.") == ["db.prod.internal"]
     assert identifier_parts("Production database") == []
     assert identifier_parts("A=1\nHOST: db.x\nfree text here\n") == ["1", "db.x"]
+
+
+def test_code_and_live_views_of_one_object_give_one_finding_from_the_code() -> None:
+    """The declared and live copies have different keys (address vs ARN) but the same native id."""
+    decl = Resource("aws_iam_role", "app", "aws_iam_role.app", attributes={"t": "arn:aws:iam::111111111111:root"},
+                    location=None)  # fmt: skip
+    live = Resource("aws_iam_role", "app", "arn:aws:iam::222222222222:role/app", attributes=dict(decl.attributes))
+    i = Inventory(
+        "production",
+        (
+            Snapshot("production", "aws", "aws", "live", WHEN, (live,)),
+            Snapshot("production", "tf", "terraform-state", "declared", WHEN, (decl,)),
+        ),
+    )
+    (f,) = find_cross_env_references([i], RULES)
+    assert f.key == "aws_iam_role.app"

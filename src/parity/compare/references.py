@@ -156,9 +156,13 @@ def find_cross_env_references(inventories: Sequence[Inventory], rules: Rules) ->
     envs = list(dict.fromkeys([*rules.tokens, *(i.environment for i in inventories)]))
     scanner = _Scanner(envs, rules, inventories)
     found: dict[str, Finding] = {}
+    # The same object seen by code and by a live source says the same thing twice: one finding, from
+    # the declaration (it has a file to point at), keyed by (environment, type, native id, path).
+    seen: set[tuple[str, str, str, str]] = set()
     for inv in inventories:
         env = inv.environment
-        for r in inv.resources():
+        ordered = sorted(inv.snapshots, key=lambda s: s.role != "declared")
+        for r in (r for snap in ordered for r in snap.resources):
             for path, value in _resource_strings(r):
                 if is_redacted(value):
                     continue
@@ -181,5 +185,9 @@ def find_cross_env_references(inventories: Sequence[Inventory], rules: Rules) ->
                     location=r.location,
                     detail=path,
                 )
+                same = (env, r.type, r.id, path)
+                if same in seen:
+                    continue
+                seen.add(same)
                 found.setdefault(f.id, f)
     return sorted(found.values(), key=lambda f: (f.environments, f.type, f.key, f.detail))

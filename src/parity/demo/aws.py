@@ -49,7 +49,8 @@ def moto_server() -> Iterator[str]:
         os.environ.setdefault(k, v)
     import logging
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    # the server's own request log and its tracebacks for calls it does not implement are not the demo's
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
     from moto.server import ThreadedMotoServer
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -220,6 +221,7 @@ def prepare(workdir: Path, url: str) -> Path:
             }
         )
     config["store"] = "sqlite:///.parity/parity-aws.db"
+    config["attribution"] = {"enabled": False}  # moto keeps no CloudTrail event history
     out = workdir / "parity-aws.yaml"
     header = (
         "# Written by `parity demo`: parity.yaml plus a live AWS source per environment, served by a local\n"
