@@ -50,17 +50,22 @@ def deliver(
     log: Log | None = None,
     on_result: Callable[[str, str], None] | None = None,
 ) -> DeliveryResult:
-    """One round over the due entries, oldest first. ``on_result(notifier id, "sent"|"failed"|"gave_up")``."""
+    """One round over the due entries, oldest first; per notifier in order (an entry waiting for its retry holds
+    back the later ones). ``on_result(notifier id, "sent"|"failed"|"gave_up")`` after each attempt."""
     by_id = {n.id: n for n in notifiers}
     result = DeliveryResult()
     if not by_id:
         return result
     blocked: set[str] = set()
-    for entry in store.alerts_due(list(by_id), ignore_backoff=ignore_backoff):
+    now = dt.datetime.now(dt.UTC)
+    for entry in store.alerts_due(list(by_id), ignore_backoff=True):
         if stop is not None and stop.is_set():
             break
         n = by_id[entry.notifier]
         if entry.notifier in blocked:
+            continue
+        if not ignore_backoff and entry.next_attempt_at > now:
+            blocked.add(entry.notifier)  # an older entry waits for its retry: later ones wait behind it
             continue
         if not store.claim_alert(entry.id, dt.timedelta(seconds=n.timeout * 3 + 30)):
             continue  # another deliverer has it

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-from parity.alerts.deliver import deliver
+from parity.alerts.deliver import deliver, drain
 from parity.cli.compare_cmds import open_store, run_scan
 from parity.config import LoadedConfig
 from parity.errors import ParityError
@@ -165,6 +165,9 @@ class Watcher:
                 break
             self._run_job(job, start)
             self._deliver()
+        store = self.store
+        if self.notifiers and store is not None and not self.stop.is_set():
+            self._safe(lambda: drain(store, self.notifiers, log=self.log))
 
     # ------------------------------------------------------------ one job
 
