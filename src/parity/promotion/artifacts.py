@@ -257,7 +257,8 @@ def _config(r: Resource, slot: str, ph: Placeholders) -> Iterator[Artifact]:
 
 def artifacts_of(r: Resource, ph: Placeholders, kinds: frozenset[str] | None = None) -> list[Artifact]:
     """The artifacts ``r`` deploys (only of ``kinds`` when given)."""
-    slot = f"{r.type}/{ph.sub_str(r.key)}"
+    key = ph.sub_str(r.key)
+    slot = key if key.startswith(r.type + "/") else f"{r.type}/{key}"  # Kubernetes keys start with the type
     found: list[Artifact] = []
     if r.type.startswith("config/"):
         found = list(_config(r, slot, ph))
