@@ -210,3 +210,20 @@ def test_a_failing_source_is_recorded_and_the_watch_goes_on_with_metrics(demo: P
         assert m["parity_alerts_pending"] == 0
         assert w.stop() == 0
     assert "Traceback" not in w.text()
+
+
+def test_once_in_process_exits_1_when_a_scan_failed_and_0_when_all_ran(
+    demo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from parity.cli import main
+
+    state = demo / "terraform" / "production" / "terraform.tfstate"
+    good = state.read_text()
+    state.write_text("{")
+    cfg = configure(demo, "watch: {default: {every: 1h}}\n")
+    assert main(["watch", "-c", str(cfg), "--once"]) == 1
+    assert "failed: terraform/production/terraform.tfstate" in capsys.readouterr().err
+    state.write_text(good)
+    assert main(["watch", "-c", str(cfg), "--once", "-e", "production"]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"scan 1 of staging, production: \d+ new", err) and "Traceback" not in err

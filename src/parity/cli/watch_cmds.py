@@ -31,7 +31,8 @@ def watch(
     recorded and the watch goes on. SIGTERM or Ctrl-C stops it cleanly: a scan in progress is abandoned
     whole (the store keeps the previous complete scan), alerts already queued are sent on the next start.
 
-    Exit code: 0 when stopped by a signal or after --once; 1 on a bad config or store.
+    Exit code: 0 when stopped by a signal or after --once; 1 on a bad config or store, or when a scan of
+    --once failed.
     """
     from parity.watch.runner import Watcher  # the watch loop's imports (prometheus) only for this command
 

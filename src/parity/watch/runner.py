@@ -59,7 +59,8 @@ def _one_line(e: BaseException) -> str:
 
 
 class Watcher:
-    """Runs the schedule until stopped. ``once``: run every job one time (now), deliver, return."""
+    """Runs the schedule until stopped. ``once``: run every job one time (now), deliver, return (1 if a scan
+    failed, so a cron job notices)."""
 
     def __init__(
         self,
@@ -84,6 +85,7 @@ class Watcher:
         self.metrics = WatchMetrics(list(self.cfg.environments))
         self.metrics_port = metrics_port if metrics_port is not None else self.cfg.watch.metrics_port
         self._interruptible = False
+        self.failed_scans = 0
         self.store: Store | None = None
 
     # ------------------------------------------------------------ signals
@@ -134,7 +136,7 @@ class Watcher:
             if self.store is not None:
                 self.store.close()
         self.log("stopped")
-        return 0
+        return 1 if self.once and self.failed_scans else 0
 
     def _loop(self) -> None:
         assert self.store is not None
@@ -225,6 +227,7 @@ class Watcher:
 
             traceback.print_exc()
         self.metrics.scan_failed(job.environment)
+        self.failed_scans += 1
         store = self.store
         assert store is not None
         self._safe(lambda: store.record_scan_failure(job.environment, job.environments, started, _now(), error))
