@@ -111,6 +111,7 @@ def test_batched_records_match_one_by_one(values: list[dict[str, Any]]) -> None:
     sort = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
     expected = [PROD.sub_bytes(orjson.dumps(v, option=sort)) for v in values]
     assert PROD.sub_records(values) == expected
+    assert PROD.sub_records(values, chunk=2) == expected
     odd = Placeholders(["prod", "a|b"], ["111111111111"])  # a token that could touch the separator
     assert odd.sub_records(values) == [odd.sub_bytes(orjson.dumps(v, option=sort)) for v in values]
 
