@@ -97,6 +97,10 @@ def _trust_humans(doc: Json) -> str:
     return ""
 
 
+def _same(s: str) -> str:
+    return s
+
+
 class PrincipalBuilder:
     """Turns one environment's IAM resources into :class:`Principal` objects (documents parsed once)."""
 
@@ -109,7 +113,9 @@ class PrincipalBuilder:
         key = (name, via, id(doc))
         got = self._parsed.get(key)
         if got is None:
-            got = statements(doc, name, self.catalogue, self.sub, via)
+            # AWS managed documents are the same in every account: no placeholders (their "/prod/" is AWS's)
+            sub = _same if ":iam::aws:policy/" in name else self.sub
+            got = statements(doc, name, self.catalogue, sub, via)
             self._parsed[key] = got
         return got
 
