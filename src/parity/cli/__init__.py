@@ -8,7 +8,16 @@ import sys
 import typer
 
 from parity import __version__
-from parity.cli import aws_cmds, compare_cmds, history_cmds, perms_cmds, pipeline_cmds, promote_cmds, setup_cmds, watch_cmds
+from parity.cli import (
+    aws_cmds,
+    compare_cmds,
+    history_cmds,
+    perms_cmds,
+    pipeline_cmds,
+    promote_cmds,
+    setup_cmds,
+    watch_cmds,
+)
 from parity.errors import ParityError
 
 app = typer.Typer(
