@@ -117,7 +117,8 @@ def demo(
     src = example_dir()
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copytree(src, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".parity", "__pycache__"))
-    if aws and demo_aws.available():
+    used_aws = aws and demo_aws.available()
+    if used_aws:
         saved_profile = os.environ.pop("AWS_PROFILE", None)
         try:
             with demo_aws.moto_server() as url:
@@ -133,10 +134,13 @@ def demo(
     code = emit(report, fmt, None, strict=False)
     if fmt is Format.table:
         verdict = "drift found" if code == 2 else "no drift"
+        exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "parity" else Path("parity")
+        cfg = "parity-aws.yaml" if used_aws else "parity.yaml"
         err_console.print(
             Text(
                 f"\nThis was a demo: `parity scan` would exit {code} here ({verdict})."
-                f"\nTry: cd {directory} && parity diff staging production --format markdown"
-                f"\n     cd {directory} && parity history --findings"
+                f"\nTry: cd {directory} && {exe} diff staging production --format markdown"
+                f"\n     cd {directory} && {exe} history -c {cfg} --findings"
+                f"\n     cd {directory} && {exe} pipeline --format mermaid"
             )
         )
