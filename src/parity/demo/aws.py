@@ -215,7 +215,7 @@ def prepare(workdir: Path, url: str) -> Path:
                 "kind": "aws",
                 "name": "aws",
                 "regions": [REGION],
-                "endpoint_url": "${" + ENDPOINT_VAR + "}",
+                "endpoint_url": "${" + ENDPOINT_VAR + ":-http://127.0.0.1:9}",
                 "role_arn": f"arn:aws:iam::{account}:role/parity-readonly",
                 "resource_types": {"exclude": NOT_LISTED},
             }
@@ -225,7 +225,8 @@ def prepare(workdir: Path, url: str) -> Path:
     out = workdir / "parity-aws.yaml"
     header = (
         "# Written by `parity demo`: parity.yaml plus a live AWS source per environment, served by a local\n"
-        f"# moto server whose address is in ${ENDPOINT_VAR} while the demo runs.\n"
+        f"# moto server whose address is in ${ENDPOINT_VAR} while the demo runs (history, accept and diff of\n"
+        "# the file sources work without it; a new scan of the AWS sources needs `parity demo` again).\n"
     )
     out.write_text(header + yaml.safe_dump(config, sort_keys=False, width=110))
     return out
