@@ -104,7 +104,7 @@ def bare(url: str, counter: Counter) -> int:
 
     for region in REGIONS:
         sqs = client("sqs", region)
-        for page in sqs.get_paginator("list_queues").paginate():
+        for page in sqs.get_paginator("list_queues").paginate(MaxResults=1000):
             for q in page.get("QueueUrls", []):
                 sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["All"])
                 sqs.list_queue_tags(QueueUrl=q)

@@ -320,3 +320,14 @@ def test_types_ignored_whole_are_not_listed(
     assert main(["scan", "-c", str(cfg), "--format", "json"]) in (0, 2)
     capsys.readouterr()
     assert "ListBuckets" in calls and "ListQueues" not in calls
+
+
+def test_more_than_a_thousand_queues_are_all_listed(moto_url: str, redactor: Redactor) -> None:
+    """ListQueues answers 1,000 queues and no NextToken unless MaxResults is given."""
+    acct = new_account()
+    sqs = account_session(moto_url, acct).client("sqs", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    for i in range(1005):
+        sqs.create_queue(QueueName=f"q{i:04d}")
+    snap = run(aws_spec(moto_url, acct, regions=["eu-west-1"], resource_types={"include": ["aws_sqs_queue"]}),
+               redactor)  # fmt: skip
+    assert len([r for r in snap.resources if r.type == "aws_sqs_queue"]) == 1005

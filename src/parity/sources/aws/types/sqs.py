@@ -18,7 +18,8 @@ _INT_ATTRS = {
 
 def _queues(f: Fetch) -> Iterator[Resource]:
     sqs = f.client("sqs")
-    for page in f.pages(sqs, "list_queues"):
+    # Without MaxResults, ListQueues answers at most 1,000 queues and no NextToken: paginate explicitly.
+    for page in f.pages(sqs, "list_queues", MaxResults=1000):
         for url in page.get("QueueUrls", []):
             attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"]).get("Attributes", {})
             tags = sqs.list_queue_tags(QueueUrl=url).get("Tags", {}) or {}
