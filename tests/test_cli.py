@@ -245,3 +245,15 @@ def test_installed_command_runs_the_demo(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["summary"]["drift"] > 0
     assert "Traceback" not in proc.stderr
+
+
+def test_fail_on_new_fails_once_per_drift(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Scheduled scans page once: with --fail-on new, known open drift does not fail again."""
+    cfg = str(demo / "parity.yaml")
+    assert main(["scan", "-c", cfg, "--fail-on", "new", "--format", "json"]) == 2  # everything is new
+    assert main(["scan", "-c", cfg, "--fail-on", "new", "--format", "json"]) == 0  # all open, nothing new
+    assert main(["scan", "-c", cfg, "--format", "json"]) == 2  # the default still fails on open drift
+    env_file = demo / "config" / "production" / "app.env"
+    env_file.write_text(env_file.read_text() + "NEW_FLAG=on\n")
+    assert main(["scan", "-c", cfg, "--fail-on", "new", "--format", "json"]) == 2  # a new difference
+    capsys.readouterr()

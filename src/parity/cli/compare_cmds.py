@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -27,6 +29,11 @@ from parity.config import LoadedConfig
 from parity.pipeline import Analysis, analyse, attribute_findings, check_environments, collect
 from parity.report import Report
 from parity.store import Store
+
+
+class FailOn(StrEnum):
+    any = "any"
+    new = "new"
 
 
 def _report(title: str, a: Analysis, store: Store | None, scan_id: int | None = None) -> Report:
@@ -120,6 +127,15 @@ def scan(
     alerts: Annotated[
         bool, typer.Option("--alerts/--no-alerts", help="Send new and recurring findings to the alerts: notifiers.")
     ] = True,
+    fail_on: Annotated[
+        FailOn,
+        typer.Option(
+            "--fail-on",
+            help="'any': exit 2 while any drift is unaccepted (CI gates). 'new': exit 2 only for new or recurring "
+            "findings (scheduled scans that should page once, not every run).",
+            case_sensitive=False,
+        ),
+    ] = FailOn.any,
 ) -> None:
     """Collect every environment, compare each mirror pair and code with live, store the scan, report.
 
@@ -127,10 +143,11 @@ def scan(
     parity.yaml, new and recurring findings are sent (one message per notifier; queued alerts of earlier
     runs first); `--no-alerts` neither queues nor sends.
 
-    Exit codes: 0 no drift, 2 drift found, 1 error, 3 coverage incomplete (with --strict).
+    Exit codes: 0 no drift, 2 drift found (with --fail-on new: new or recurring drift), 1 error,
+    3 coverage incomplete (with --strict).
     """
     loaded = load(config)
-    report = run_scan(loaded, env, progress=progress, alerts=alerts)
+    report = dataclasses.replace(run_scan(loaded, env, progress=progress, alerts=alerts), fail_on=fail_on.value)
     if alerts and loaded.config.alerts:
         send_alerts(loaded)
     raise typer.Exit(emit(report, fmt, output, strict))

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Literal
 
 from parity.compare import ExpectedDifference
 from parity.model import SEVERITIES, CoverageGap, Finding
 
 # Statuses that are drift for the exit code: accepted findings are tolerated by decision.
 DRIFT_STATUSES = frozenset({"new", "open", "recurring"})
+# With `--fail-on new`: only what this scan brought (or brought back) fails; known open drift does not.
+NEW_STATUSES = frozenset({"new", "recurring"})
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -54,6 +57,7 @@ class Report:
     notes: tuple[str, ...] = ()
     resolved: tuple[Finding, ...] = ()
     scan_id: int | None = None
+    fail_on: Literal["any", "new"] = "any"
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -61,12 +65,18 @@ class Report:
         return tuple(f for f in self.findings if f.status in DRIFT_STATUSES)
 
     @property
+    def failing(self) -> tuple[Finding, ...]:
+        """The findings the exit code counts (see ``fail_on``)."""
+        statuses = NEW_STATUSES if self.fail_on == "new" else DRIFT_STATUSES
+        return tuple(f for f in self.findings if f.status in statuses)
+
+    @property
     def complete(self) -> bool:
         return all(not c.gaps for c in self.coverage)
 
     def exit_code(self, strict: bool = False) -> int:
         """0 no drift, 2 drift; with ``strict``, 3 when nothing drifted but something could not be checked."""
-        if self.drift:
+        if self.failing:
             return EXIT_DRIFT
         if strict and not self.complete:
             return EXIT_INCOMPLETE
