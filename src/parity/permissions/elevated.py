@@ -8,8 +8,9 @@ attachment, inline policy or group membership granting it has no declaration in 
 
 Age: IAM keeps no attachment date, so the age is counted from the latest known date the grant cannot
 predate (the managed policy's version date, the principal's creation). Last use: the role's
-``last_used`` date where listed. Severity: ``critical`` for admin-equivalent grants in the last
-promotion stage, else ``high``.
+``last_used`` date where listed, and the principal's service last-accessed details where the account
+gives them (asked at analysis time, :mod:`parity.sources.aws.last_accessed`; "last use unknown" when
+not). Severity: ``critical`` for admin-equivalent grants in the last promotion stage, else ``high``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from parity.model import Change, Finding, Severity
 from parity.permissions.catalogue import Catalogue
 from parity.permissions.environment import EnvPermissions
 from parity.permissions.model import ANY, Grant, PermissionSet, Policy
+from parity.sources.aws.last_accessed import LastAccess
 
 PRIVILEGED_MANAGED = ("arn:aws:iam::aws:policy/AdministratorAccess", "arn:aws:iam::aws:policy/PowerUserAccess")
 ESCALATION = frozenset({
@@ -116,22 +118,46 @@ def elevated_grants(env: EnvPermissions, catalogue: Catalogue, today: dt.date) -
                                 since, (today - since).days if since else None)  # fmt: skip
 
 
-def elevated_finding(e: ElevatedGrant, rules: Rules) -> Finding:
+# What the account says of a principal's last use: LastAccess, or why it is unknown (a string).
+Usage = LastAccess | str
+
+
+def usage_parts(used: Usage | None) -> tuple[str, list[Change], tuple[str, ...]]:
+    """(message suffix, changes, notes) for a principal's service last-accessed details."""
+    if used is None:
+        return "", [], ()
+    if isinstance(used, str):
+        return "; last use unknown", [], (f"last use unknown: {used}",)
+    if used.when is None:
+        return ("; no service used in IAM's tracking period", [Change("last_accessed", None, "none")],
+                ("service last-accessed details: no service used in IAM's tracking period",))  # fmt: skip
+    when = used.when.isoformat().replace("+00:00", "Z")
+    svc = f" ({used.service})" if used.service else ""
+    return (f"; last service use {when}{svc}", [Change("last_accessed", None, when),
+                                         Change("last_accessed_service", None, used.service)],
+            (f"service last-accessed details: last used {when}{svc}",))  # fmt: skip
+
+
+def elevated_finding(e: ElevatedGrant, rules: Rules, used: Usage | None = None) -> Finding:
+    """The ``elevated_grant`` finding; ``used``: the principal's service last-accessed details, or why
+    they are unknown (None: not asked)."""
     p, env = e.set.principal, e.set.principal.environment
     last = rules.promotion[-1:] == (env,)
     severity: Severity = "critical" if e.admin and last else "high"
     via = f" via {e.policy.via}" if e.policy.via else ""
     age = f"; granted at most {e.age_days} day(s) ago ({e.since})" if e.age_days is not None else "; age unknown"
-    used = f"; last used {p.last_used}" if p.last_used else ""
+    used_role = f"; last used {p.last_used}" if p.last_used else ""
     changes = [Change("grant", None, f"{e.policy.name}{via}"), Change("privileged", None, list(e.reasons)),
                Change("human", None, p.human_reason)]  # fmt: skip
     if e.age_days is not None:
         changes.append(Change("age_days", None, e.age_days))
     if p.last_used:
         changes.append(Change("last_used", None, p.last_used))
+    accessed, more, notes = usage_parts(used)
+    changes += more
     return Finding(
         kind="elevated_grant", severity=severity, type=p.resource_type or p.kind, key=p.key, environments=(env,),
         resources={env: p.id}, changes=tuple(changes), detail=f"{e.policy.name}{via}",
         message=f"{p.kind} {p.name} ({p.human_reason}) holds {e.policy.name}{via} outside code: "
-        f"{'; '.join(e.reasons)}{age}{used}",
+        f"{'; '.join(e.reasons)}{age}{used_role}{accessed}", notes=notes,
     )  # fmt: skip

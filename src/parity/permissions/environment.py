@@ -33,11 +33,31 @@ class EnvPermissions:
     sets: dict[str, PermissionSet] = field(default_factory=dict)  # principal key -> set
     declared: set[tuple[str, str]] = field(default_factory=set)  # (type, live id) of declared IAM grants
     has_declared: bool = False
+    scp_note: str = ""  # why the SCP layer could not be checked ("" when it was, or is not applicable)
 
     def by_name(self, name: str) -> list[PermissionSet]:
         low = name.lower()
         return [s for s in self.sets.values() if low in (s.principal.name.lower(), s.principal.id.lower(),
                                                              s.principal.key.lower())]  # fmt: skip
+
+
+SCP_TYPE = "aws_organizations_policy"
+
+
+def scp_note(inv: Inventory) -> str:
+    """Why the SCPs limiting ``inv``'s live AWS principals are unknown ("" when they were read, or when
+    no live ``aws`` source listed IAM): a denied or failed listing, or the type not selected."""
+    for snap in inv.snapshots:
+        if snap.kind != "aws" or snap.role != "live":
+            continue
+        gaps = [g for g in snap.coverage.gaps if g.type in (None, SCP_TYPE)]
+        if gaps:
+            return (f"SCPs not checked in {inv.environment} ({gaps[0].kind}: {gaps[0].reason}): effective "
+                    "permissions may be narrower than shown")  # fmt: skip
+        if SCP_TYPE not in snap.coverage.listed and any(r.type.startswith("aws_iam_") for r in snap.resources):
+            return (f"SCPs not checked in {inv.environment} ({SCP_TYPE} not listed by source {snap.source}): "
+                    "effective permissions may be narrower than shown")  # fmt: skip
+    return ""
 
 
 def environment_permissions(
@@ -48,7 +68,8 @@ def environment_permissions(
     role, used = ("live", live) if live else ("declared", declared)
     ph = placeholders_for(inv, rules, others)
     builder = PrincipalBuilder(catalogue, ph.sub_str)
-    out = EnvPermissions(inv.environment, role, declared=declared_grants(declared), has_declared=bool(declared))
+    out = EnvPermissions(inv.environment, role, declared=declared_grants(declared), has_declared=bool(declared),
+                         scp_note=scp_note(inv) if role == "live" else "")  # fmt: skip
     for p in builder.build(inv.environment, used):
         out.sets[p.key] = effective(p)
     return out

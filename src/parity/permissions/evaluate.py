@@ -58,9 +58,11 @@ def apply_deny(grants: Iterable[Grant], deny: Statement) -> list[Grant]:
                 if not hit and not gone_all:
                     nxt.append(p)
                     continue
+                # What is left of ``*`` after a deny of some actions is no longer "every action": the
+                # catalogue actions left, and no unknown ones (they may be denied too: never wider).
                 rest = dataclasses.replace(
-                    p, actions=p.actions - hit, everything=p.everything and not deny.everything,
-                    patterns=() if deny.everything else p.patterns,
+                    p, actions=p.actions - hit, everything=False,
+                    patterns=() if deny.everything or p.everything else p.patterns,
                 )  # fmt: skip
                 if deny.conditions or not scope.contains(p.scope):
                     q = _qualifier("Deny", scope, deny.conditions)

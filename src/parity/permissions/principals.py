@@ -151,8 +151,12 @@ class PrincipalBuilder:
     def _scps(self, ix: _Index) -> tuple[tuple[Statement, ...], ...]:
         levels: dict[int, list[Statement]] = defaultdict(list)
         for r in ix.scps:
-            level = int(r.attributes.get("level", 0) or 0)
-            levels[level] += self.parse(r.attributes.get("content"), f"scp:{r.attributes.get('name') or r.id}")
+            # ``levels``: every level of the account's path the policy is attached at (the aws lister);
+            # ``level``: one level (older scans, hand-written inventories); neither: the root
+            at = r.attributes.get("levels")
+            where = [int(x) for x in at if isinstance(x, int | str)] if isinstance(at, list) else []
+            for level in where or [int(r.attributes.get("level", 0) or 0)]:
+                levels[level] += self.parse(r.attributes.get("content"), f"scp:{r.attributes.get('name') or r.id}")
         return tuple(tuple(levels[k]) for k in sorted(levels))
 
     def build(self, environment: str, resources: Iterable[Resource]) -> list[Principal]:

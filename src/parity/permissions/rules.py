@@ -9,13 +9,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 
 from parity.config import MaxGrantAgeRule, NoAdminHumansRule, NoWildcardResourceForRule
 from parity.model import Change, Finding, Severity
 from parity.permissions.catalogue import Catalogue
-from parity.permissions.elevated import elevated_grants, is_admin
+from parity.permissions.elevated import Usage, elevated_grants, is_admin, usage_parts
 from parity.permissions.environment import EnvPermissions
 from parity.permissions.model import ANY, PermissionSet
 
@@ -43,16 +44,19 @@ def no_admin_humans(env: EnvPermissions) -> Iterator[Finding]:
 
 
 def max_grant_age(
-    env: EnvPermissions, rule: MaxGrantAgeRule, catalogue: Catalogue, today: dt.date
-) -> Iterator[Finding]:
+    env: EnvPermissions, rule: MaxGrantAgeRule, catalogue: Catalogue, today: dt.date,
+    usage: Mapping[tuple[str, str], Usage] | None = None,
+) -> Iterator[Finding]:  # fmt: skip
     for e in elevated_grants(env, catalogue, today):
         if e.age_days is not None and e.age_days > rule.days:
             p = e.set.principal
             via = f" via {e.policy.via}" if e.policy.via else ""
-            yield _violation(e.set, "max_grant_age", f"{e.policy.name}{via}", "high",
-                             f"{p.kind} {p.name} has held {e.policy.name}{via} outside code for up to {e.age_days} "
-                             f"day(s) (since {e.since}); at most {rule.days} allowed in {p.environment}",
-                             (Change("age_days", None, e.age_days),))  # fmt: skip
+            accessed, more, notes = usage_parts((usage or {}).get((p.environment, p.key)))
+            f = _violation(e.set, "max_grant_age", f"{e.policy.name}{via}", "high",
+                           f"{p.kind} {p.name} has held {e.policy.name}{via} outside code for up to {e.age_days} "
+                           f"day(s) (since {e.since}); at most {rule.days} allowed in {p.environment}{accessed}",
+                           (Change("age_days", None, e.age_days), *more))  # fmt: skip
+            yield dataclasses.replace(f, notes=notes)
 
 
 def no_wildcard_resource(
@@ -77,8 +81,9 @@ def no_wildcard_resource(
 
 
 def check_rules(
-    rules: Iterable[object], envs: dict[str, EnvPermissions], catalogue: Catalogue, today: dt.date
-) -> list[Finding]:
+    rules: Iterable[object], envs: dict[str, EnvPermissions], catalogue: Catalogue, today: dt.date,
+    usage: Mapping[tuple[str, str], Usage] | None = None,
+) -> list[Finding]:  # fmt: skip
     out: list[Finding] = []
     for rule in rules:
         if not isinstance(rule, NoAdminHumansRule | MaxGrantAgeRule | NoWildcardResourceForRule):
@@ -90,7 +95,7 @@ def check_rules(
             if isinstance(rule, NoAdminHumansRule):
                 out += no_admin_humans(env)
             elif isinstance(rule, MaxGrantAgeRule):
-                out += max_grant_age(env, rule, catalogue, today)
+                out += max_grant_age(env, rule, catalogue, today, usage)
             else:
                 out += no_wildcard_resource(env, rule, catalogue)
     return out
