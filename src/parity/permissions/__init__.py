@@ -43,10 +43,11 @@ def default_lookup(config: ParityConfig) -> Lookup:
 
 def last_use(
     envs: Mapping[str, EnvPermissions], catalogue: Catalogue, day: dt.date, lookup: Lookup,
-    limit: int = MAX_PRINCIPALS,
+    limit: int | None = None,
 ) -> dict[tuple[str, str], Usage]:  # fmt: skip
     """(environment, principal key) -> last use (or why unknown) for the principals holding an elevated
-    grant: at most ``limit`` are asked per scan, the others are "not asked"."""
+    grant: at most ``limit`` (default :data:`MAX_PRINCIPALS`) are asked per scan, the others are "not asked"."""
+    limit = MAX_PRINCIPALS if limit is None else limit
     out: dict[tuple[str, str], Usage] = {}
     for env in envs.values():
         for e in elevated_grants(env, catalogue, day):
