@@ -283,7 +283,9 @@ def test_permissions_command_prints_exactly_the_declared_reads(capsys: pytest.Ca
     (stmt,) = policy["Statement"]
     actions = set(stmt["Action"])
     declared = {a for lst in listers().values() for a in lst.calls}
-    base = {"sts:GetCallerIdentity", "ec2:DescribeRegions", "cloudtrail:LookupEvents"}  # cloudtrail: attribution
+    # who am I, regions, attribution (CloudTrail), last use of privileged grants (service last-accessed)
+    base = {"sts:GetCallerIdentity", "ec2:DescribeRegions", "cloudtrail:LookupEvents",
+            "iam:GenerateServiceLastAccessedDetails", "iam:GetServiceLastAccessedDetails"}  # fmt: skip
     assert declared <= actions and actions - declared == base
     assert all(guard.action_is_read(a) for a in actions)
     assert main(["types", "--format", "json"]) == 0

@@ -13,9 +13,17 @@ from rich.text import Text
 
 from parity.cli.common import Format, FormatOpt
 
-# Calls every scan makes besides the listers': who am I, which regions exist, and who changed a drifted
-# resource (CloudTrail's event history, for attribution: parity.sources.aws.cloudtrail).
-BASE_ACTIONS = ("sts:GetCallerIdentity", "ec2:DescribeRegions", "cloudtrail:LookupEvents")
+# Calls every scan makes besides the listers': who am I, which regions exist, who changed a drifted
+# resource (CloudTrail's event history, for attribution: parity.sources.aws.cloudtrail), and when a
+# privileged principal last used its access (parity.sources.aws.last_accessed; the report it generates
+# changes nothing in the account).
+BASE_ACTIONS = (
+    "sts:GetCallerIdentity",
+    "ec2:DescribeRegions",
+    "cloudtrail:LookupEvents",
+    "iam:GenerateServiceLastAccessedDetails",
+    "iam:GetServiceLastAccessedDetails",
+)
 
 
 def types(
