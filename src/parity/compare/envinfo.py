@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 
 from parity.compare.types import Inventory, Rules
 from parity.model import Resource, Snapshot
@@ -50,18 +51,29 @@ def compared_role(left: Inventory, right: Inventory) -> str | None:
     return None
 
 
-def _live_types(inv: Inventory) -> set[str]:
+def _types_of(s: Snapshot) -> set[str]:
+    return set(map(_TYPE, s.resources))
+
+
+_TYPE = attrgetter("type")
+
+
+def _live_types(inv: Inventory, types: Mapping[int, set[str]] | None = None) -> set[str]:
     """Types a live source of ``inv`` looked at: listed (Coverage.listed) or returned."""
     out: set[str] = set()
     for s in inv.snapshots:
         if s.role == "live":
             out.update(s.coverage.listed)
-            out.update(r.type for r in s.resources)
+            out.update(types[id(s)] if types is not None else _types_of(s))
     return out
 
 
-def _declared_types(inv: Inventory) -> set[str]:
-    return {r.type for s in inv.snapshots if s.role == "declared" for r in s.resources}
+def _declared_types(inv: Inventory, types: Mapping[int, set[str]] | None = None) -> set[str]:
+    out: set[str] = set()
+    for s in inv.snapshots:
+        if s.role == "declared":
+            out.update(types[id(s)] if types is not None else _types_of(s))
+    return out
 
 
 def like_with_like(left: Inventory, right: Inventory) -> dict[str, str | None]:
@@ -69,9 +81,10 @@ def like_with_like(left: Inventory, right: Inventory) -> dict[str, str | None]:
     else "declared" when both sides declare it, else None (each side's everything: one side only has
     code for it, the other only a live view). Deciding per type keeps a production-only cluster export
     from making every Kubernetes object of staging look absent, while AWS types still compare live."""
-    live_l, live_r = _live_types(left), _live_types(right)
-    decl_l, decl_r = _declared_types(left), _declared_types(right)
-    all_types = {r.type for inv in (left, right) for s in inv.snapshots for r in s.resources}
+    types = {id(s): _types_of(s) for inv in (left, right) for s in inv.snapshots}  # each snapshot read once
+    live_l, live_r = _live_types(left, types), _live_types(right, types)
+    decl_l, decl_r = _declared_types(left, types), _declared_types(right, types)
+    all_types: set[str] = set().union(*types.values())
     out: dict[str, str | None] = {}
     for t in all_types:
         if t in live_l and t in live_r:
@@ -87,10 +100,12 @@ def select(inv: Inventory, roles: dict[str, str | None]) -> tuple[list[Resource]
     """The resources of ``inv`` each type's role selects, and per type the snapshots that speak for it."""
     res: list[Resource] = []
     for s in inv.snapshots:
-        for r in s.resources:
-            role = roles.get(r.type)
-            if role is None or s.role == role:
-                res.append(r)
+        # the types whose role rules this snapshot out (usually none: take the snapshot whole)
+        excluded = {t for t, role in roles.items() if role is not None and role != s.role}
+        if not excluded:
+            res.extend(s.resources)
+        else:
+            res.extend(r for r in s.resources if r.type not in excluded)
     by_role = {role: snapshots_of(inv, role) for role in ("live", "declared", None)}
     return res, {t: by_role[role] for t, role in roles.items()}
 

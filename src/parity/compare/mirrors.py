@@ -45,7 +45,7 @@ from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
 from parity.model import Change, Finding, Json, Resource, Suppressed
 from parity.normalize.gcpause import paused_gc
-from parity.normalize.noise import NoiseKB, default_kb
+from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import strip
 from parity.registry import type_info
@@ -83,6 +83,26 @@ def comparable(r: Resource, kb: NoiseKB) -> dict[str, Json]:
     return attrs
 
 
+def _comparables(resources: list[Resource], kb: NoiseKB) -> list[dict[str, Json]]:
+    """``[comparable(r, kb) for r in resources]``, with each type's rules looked up once."""
+    insts: dict[str, RuleNode | None] = {}
+    out: list[dict[str, Json]] = []
+    append = out.append
+    for r in resources:
+        attrs: dict[str, Json] = r.attributes if type(r.attributes) is dict else dict(r.attributes)
+        t = r.type
+        try:
+            inst = insts[t]
+        except KeyError:
+            inst = insts[t] = kb.for_type(t).instance
+        if inst is not None:
+            attrs = strip(attrs, inst)
+        if r.tags and "tags" not in attrs:
+            attrs = {**attrs, "tags": dict(r.tags)}
+        append(attrs)
+    return out
+
+
 def _decode(raw: bytes, ph: Placeholders, value: dict[str, Json]) -> Json:
     try:
         return orjson.loads(raw)
@@ -112,16 +132,18 @@ def _mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB 
     res_r, snaps_r = select(right, roles)
     # Alternative representations of what another type already carries (a security group's rules as
     # separate resources): between two environments they would repeat the parent's differences.
-    res_l = [r for r in res_l if not _alternative(r.type)]
-    res_r = [r for r in res_r if not _alternative(r.type)]
+    alternatives = {t for t in roles if _alternative(t)}  # roles holds every type of either side
+    if alternatives:
+        res_l = [r for r in res_l if r.type not in alternatives]
+        res_r = [r for r in res_r if r.type not in alternatives]
     ph_l = placeholders_for(left, rules, (right,))
     ph_r = placeholders_for(right, rules, (left,))
     pairing = pair_resources(res_l, res_r, ph_l, ph_r, rules.pair_tags)
 
     findings: list[Finding] = []
     expected_all: list[ExpectedDifference] = []
-    vals_l = [comparable(a, kb) for a, _ in pairing.pairs]
-    vals_r = [comparable(b, kb) for _, b in pairing.pairs]
+    vals_l = _comparables([a for a, _ in pairing.pairs], kb)
+    vals_r = _comparables([b for _, b in pairing.pairs], kb)
     subs_l = ph_l.sub_records(vals_l)
     subs_r = ph_r.sub_records(vals_r)
     for i, (a, b) in enumerate(pairing.pairs):
