@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from parity.model import Snapshot
 from parity.redact import Redactor
 
 CORPUS = Path(os.environ.get("PARITY_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
@@ -113,3 +114,20 @@ def account_session(moto_url: str, account: str, region: str = "eu-west-1") -> o
         aws_session_token=creds["SessionToken"],
         region_name=region,
     )
+
+
+def scan_aws(moto_url: str, account: str, redactor: Redactor, include: list[str],
+             regions: tuple[str, ...] = ("eu-west-1", "us-east-1")) -> Snapshot:  # fmt: skip
+    """The live ``aws`` source over ``account`` for the ``include`` types, asserting nothing went unchecked."""
+    from parity.config import AwsSource
+    from parity.registry import CollectContext
+    from parity.sources.aws.collector import collect
+
+    spec = AwsSource.model_validate({"kind": "aws", "regions": list(regions), "endpoint_url": moto_url,
+                                     "role_arn": f"arn:aws:iam::{account}:role/parity-readonly",
+                                     "resource_types": {"include": include}})  # fmt: skip
+    ctx = CollectContext(environment="staging", source_name="aws", base_dir=Path("."), redactor=redactor,
+                         role="live", tokens={})  # fmt: skip
+    (snap,) = collect(spec, ctx)
+    assert snap.coverage.complete, snap.coverage.gaps
+    return snap

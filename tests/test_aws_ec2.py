@@ -7,34 +7,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import CORPUS, account_session, new_account
+from conftest import CORPUS, account_session, new_account, scan_aws
 from parity.compare.codelive import compare_code_live
 from parity.compare.types import Inventory, Rules
-from parity.config import AwsSource
 from parity.model import Resource, Snapshot
 from parity.normalize.canonical import canonicalize
 from parity.redact import Redactor
-from parity.registry import CollectContext, type_info
-from parity.sources.aws.collector import collect
+from parity.registry import type_info
 from parity.sources.aws.types.ec2 import protocol_name, sgrule_id, user_data_digest
 
 REGIONS = ["eu-west-1", "us-east-1"]
 
 
 def scan(moto_url: str, account: str, redactor: Redactor, include: list[str]) -> Snapshot:
-    spec = AwsSource.model_validate({"kind": "aws", "regions": REGIONS, "endpoint_url": moto_url,
-                                     "role_arn": f"arn:aws:iam::{account}:role/parity-readonly",
-                                     "resource_types": {"include": include}})  # fmt: skip
-    ctx = CollectContext(environment="staging", source_name="aws", base_dir=Path("."), redactor=redactor,
-                         role="live", tokens={})  # fmt: skip
-    (snap,) = collect(spec, ctx)
-    assert snap.coverage.complete, snap.coverage.gaps
-    return snap
+    return scan_aws(moto_url, account, redactor, include, tuple(REGIONS))
 
 
 def of(snap: Snapshot, type_: str) -> dict[str, Resource]:

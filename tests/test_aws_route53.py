@@ -4,29 +4,19 @@ and the mapping from a state's record (whose name may be relative to the zone) t
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import CORPUS, account_session, new_account
-from parity.config import AwsSource
+from conftest import CORPUS, account_session, new_account, scan_aws
 from parity.model import Resource, Snapshot
 from parity.redact import Redactor
-from parity.registry import CollectContext, type_info
-from parity.sources.aws.collector import collect
+from parity.registry import type_info
 from parity.sources.aws.types.route53 import dns_name, record_native_id
 
 
 def scan(moto_url: str, account: str, redactor: Redactor) -> Snapshot:
-    spec = AwsSource.model_validate({"kind": "aws", "regions": ["eu-west-1", "us-east-1"], "endpoint_url": moto_url,
-                                     "role_arn": f"arn:aws:iam::{account}:role/parity-readonly",
-                                     "resource_types": {"include": ["aws_route53_*"]}})  # fmt: skip
-    ctx = CollectContext(environment="staging", source_name="aws", base_dir=Path("."), redactor=redactor,
-                         role="live", tokens={})  # fmt: skip
-    (snap,) = collect(spec, ctx)
-    assert snap.coverage.complete, snap.coverage.gaps
-    return snap
+    return scan_aws(moto_url, account, redactor, ["aws_route53_*"])
 
 
 def of(snap: Snapshot, type_: str) -> dict[str, Resource]:
