@@ -10,9 +10,11 @@ before anything is stored).
 
 Steps: pair (:mod:`parity.compare.pairing`) -> for every pair, the comparable value (canonical
 attributes without the KB's instance-specific paths, plus ``tags`` when the attributes hold none)
-is serialised with sorted keys and each side's placeholders are applied to the whole batch of bytes
-with one regex pass; equal bytes mean equal resources, so only the pairs whose bytes differ are
-decoded and walked by :func:`parity.compare.diff.diff`. Changes matched by an ``expected`` rule are
+is serialised and each side's placeholders are applied to the whole batch of bytes, one regex pass
+per kind; equal bytes mean equal resources, so only the pairs whose bytes differ (checked again with
+sorted keys) are decoded and walked by :func:`parity.compare.diff.diff`. A
+:class:`~parity.compare.memo.ComparisonMemo` kept between comparisons substitutes only content it has
+not seen before. Changes matched by an ``expected`` rule are
 moved to ``Finding.suppressed`` (rule ``expected``); a pair whose every change is expected yields no
 finding, and :class:`MirrorResult.expected` lists all expected differences for the report.
 
@@ -25,7 +27,7 @@ form in which the two sides were found to differ.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import orjson
@@ -40,13 +42,14 @@ from parity.compare.envinfo import (
     select,
     summarize_paths,
 )
+from parity.compare.memo import ComparisonMemo
 from parity.compare.pairing import pair_resources
 from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
 from parity.model import Change, Finding, Json, Resource, Suppressed
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
-from parity.normalize.placeholders import Placeholders
+from parity.normalize.placeholders import Placeholders, serialize_records
 from parity.normalize.strip import strip
 from parity.registry import type_info
 
@@ -110,18 +113,61 @@ def _decode(raw: bytes, ph: Placeholders, value: dict[str, Json]) -> Json:
         return ph.apply(value)
 
 
+def _unequal_pairs(
+    pairs: Sequence[tuple[Resource, Resource]],
+    ph_l: Placeholders,
+    ph_r: Placeholders,
+    kb: NoiseKB,
+    memo: ComparisonMemo | None,
+) -> Iterator[tuple[int, Json, Json]]:
+    """``(index, left value, right value)`` of the pairs whose comparable values differ after placeholders.
+
+    Values are serialised in the order their keys have (canonical values keep each source's order, and
+    sorting every mapping's keys costs more than the rest of the serialisation): equal bytes are equal
+    values. Pairs whose bytes differ are checked again with sorted keys (the same content in another key
+    order is equal), and only those still unequal are decoded and returned. With a ``memo``, each side's
+    substituted bytes are known by digest and only unseen content is substituted.
+    """
+    vals_l = _comparables([a for a, _ in pairs], kb)
+    vals_r = _comparables([b for _, b in pairs], kb)
+    if memo is None:
+        subs_l = ph_l.sub_records(vals_l, sort_keys=False)
+        subs_r = ph_r.sub_records(vals_r, sort_keys=False)
+        unequal = [i for i in range(len(pairs)) if subs_l[i] != subs_r[i]]
+    else:
+        dig_l = memo.digests(ph_l, serialize_records(vals_l))
+        dig_r = memo.digests(ph_r, serialize_records(vals_r))
+        unequal = [i for i in range(len(pairs)) if dig_l[i] != dig_r[i]]
+    if not unequal:
+        return
+    sorted_l = ph_l.sub_records([vals_l[i] for i in unequal])
+    sorted_r = ph_r.sub_records([vals_r[i] for i in unequal])
+    for i, sl, sr in zip(unequal, sorted_l, sorted_r, strict=True):
+        if sl != sr:
+            yield i, _decode(sl, ph_l, vals_l[i]), _decode(sr, ph_r, vals_r[i])
+
+
 def _alternative(type_: str) -> bool:
     info = type_info(type_)
     return info is not None and info.alternative_of is not None
 
 
-def mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB | None = None) -> MirrorResult:
-    """Compare two mirrors; see the module docstring."""
+def mirror_report(
+    left: Inventory,
+    right: Inventory,
+    rules: Rules,
+    kb: NoiseKB | None = None,
+    memo: ComparisonMemo | None = None,
+) -> MirrorResult:
+    """Compare two mirrors; see the module docstring. A ``memo`` kept between calls (``parity watch``)
+    spares re-substituting content that an earlier comparison already saw."""
     with paused_gc():
-        return _mirror_report(left, right, rules, kb)
+        return _mirror_report(left, right, rules, kb, memo)
 
 
-def _mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB | None) -> MirrorResult:
+def _mirror_report(
+    left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB | None, memo: ComparisonMemo | None
+) -> MirrorResult:
     kb = kb or default_kb()
     L, R = left.environment, right.environment
     envs = (L, R)
@@ -142,15 +188,8 @@ def _mirror_report(left: Inventory, right: Inventory, rules: Rules, kb: NoiseKB 
 
     findings: list[Finding] = []
     expected_all: list[ExpectedDifference] = []
-    vals_l = _comparables([a for a, _ in pairing.pairs], kb)
-    vals_r = _comparables([b for _, b in pairing.pairs], kb)
-    subs_l = ph_l.sub_records(vals_l)
-    subs_r = ph_r.sub_records(vals_r)
-    for i, (a, b) in enumerate(pairing.pairs):
-        if subs_l[i] == subs_r[i]:
-            continue
-        lv = _decode(subs_l[i], ph_l, vals_l[i])
-        rv = _decode(subs_r[i], ph_r, vals_r[i])
+    for i, lv, rv in _unequal_pairs(pairing.pairs, ph_l, ph_r, kb, memo):
+        a, b = pairing.pairs[i]
         changes = diff(lv, rv, kb.for_type(a.type).canonical)
         if not changes:
             continue

@@ -117,6 +117,27 @@ def regions_in(data: bytes) -> tuple[str, ...]:
 _SEP_VALUE = "~|~"
 _SEP = b',"~|~",'
 _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+_UNSORTED = orjson.OPT_NON_STR_KEYS
+
+
+def serialize_records(values: Sequence[dict[str, Any]], sort_keys: bool = False, chunk: int = 2000) -> list[bytes]:
+    """``[orjson.dumps(v) for v in values]`` (keys sorted when asked), with one ``dumps`` per chunk."""
+    opt = _SORTED if sort_keys else _UNSORTED
+    out: list[bytes] = []
+    for i in range(0, len(values), chunk):
+        part = values[i : i + chunk]
+        n = len(part)
+        if n > 1:
+            seq: list[Any] = [_SEP_VALUE] * (2 * n - 1)
+            seq[0::2] = part
+            got = orjson.dumps(seq, option=opt).split(_SEP)
+            if len(got) == n:  # else the separator also occurs in the data itself
+                got[0] = got[0][1:]
+                got[-1] = got[-1][:-1]
+                out += got
+                continue
+        out += [orjson.dumps(v, option=opt) for v in part]
+    return out
 
 
 def _case_groups(tokens: Sequence[str]) -> tuple[tuple[tuple[str, ...], bool], ...] | None:
@@ -211,35 +232,47 @@ class Placeholders:
             data = self._arn_b.sub(rb"\1{account}", data)
         return data
 
-    def sub_records(self, values: Sequence[dict[str, Any]], chunk: int = 2000) -> list[bytes]:
-        """``[sub_bytes(canonical JSON of v) for v in values]`` (sorted keys), one pass per pattern per chunk.
+    @property
+    def profile(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+        """Everything the substitution depends on: equal profiles substitute equal bytes equally."""
+        return (self.tokens, self.accounts, self.foreign_accounts)
+
+    def sub_records(self, values: Sequence[dict[str, Any]], chunk: int = 2000, sort_keys: bool = True) -> list[bytes]:
+        """``[sub_bytes(JSON of v) for v in values]`` (sorted keys unless ``sort_keys`` is false), one pass per
+        pattern per chunk.
 
         Chunks of a few MB keep each pass's input and output in the CPU caches; one buffer for 100k
         resources (~80 MB, reallocated by every pass) costs about a third more.
         """
-        if len(values) <= chunk:
-            return self._sub_batch(values)
         out: list[bytes] = []
         for i in range(0, len(values), chunk):
-            out += self._sub_batch(values[i : i + chunk])
+            out += self._sub_batch(values[i : i + chunk], sort_keys)
         return out
 
-    def _sub_batch(self, values: Sequence[dict[str, Any]]) -> list[bytes]:
+    def sub_serialized(self, records: Sequence[bytes], chunk: int = 2000) -> list[bytes]:
+        """``[sub_bytes(r) for r in records]`` for serialised mappings, one pass per pattern per chunk."""
+        out: list[bytes] = []
+        for i in range(0, len(records), chunk):
+            part = records[i : i + chunk]
+            # orjson never writes a raw newline (it escapes them in strings): a safe record separator,
+            # which no substitution can create or remove, and a mapping's braces stop every look-around.
+            got = self.sub_bytes(b"\n".join(part)).split(b"\n")
+            out += got if len(got) == len(part) else [self.sub_bytes(r) for r in part]
+        return out
+
+    def _sub_batch(self, values: Sequence[dict[str, Any]], sort_keys: bool) -> list[bytes]:
         n = len(values)
         if n > 1 and self._batchable:
             seq: list[Any] = [_SEP_VALUE] * (2 * n - 1)
             seq[0::2] = values
-            data = orjson.dumps(seq, option=_SORTED)
-            if data.count(_SEP) == n - 1:  # else the separator also occurs in the data itself
-                parts = self.sub_bytes(data).split(_SEP)
-                if len(parts) == n:
-                    parts[0] = parts[0][1:]  # the list's "[" and "]"
-                    parts[-1] = parts[-1][:-1]
-                    return parts
+            parts = self.sub_bytes(orjson.dumps(seq, option=_SORTED if sort_keys else _UNSORTED)).split(_SEP)
+            if len(parts) == n:  # else the separator also occurs in the data itself
+                parts[0] = parts[0][1:]  # the list's "[" and "]"
+                parts[-1] = parts[-1][:-1]
+                return parts
         if not values:
             return []
-        # orjson never writes a raw newline (it escapes them in strings): a safe record separator.
-        return self.sub_bytes(b"\n".join(orjson.dumps(v, option=_SORTED) for v in values)).split(b"\n")
+        return self.sub_serialized(serialize_records(values, sort_keys), chunk=n)
 
     def apply(self, value: Json) -> Json:
         """``value`` with every string (and mapping key) substituted: the bytes form, round-tripped."""

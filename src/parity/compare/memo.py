@@ -1,0 +1,65 @@
+"""What one comparison learnt about resource content, kept for the next comparison in the same process.
+
+Continuous reconciliation (``parity watch``) compares the same mirrors every few minutes, and between two
+scans almost nothing changes. The costly step of comparing a pair is placeholder substitution over the
+serialised comparable value (:meth:`parity.normalize.placeholders.Placeholders.sub_serialized`); its result
+depends only on those bytes and on the side's placeholder profile (tokens, own and foreign accounts). The
+memo maps, per profile, ``sha256(comparable bytes)`` to ``sha256(substituted bytes)``: a resource whose
+comparable value did not change since the last comparison costs one hash and one lookup, and two sides whose
+substituted digests are equal are equal resources.
+
+Bounded: per profile it keeps what the last comparisons used (a table grown past twice the entries one
+comparison needed is cut back to those), and at most ``max_profiles`` profiles (least recently used first
+out). Nothing is persisted: a digest learnt by another process or another version of the code is never
+trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+
+from parity.normalize.placeholders import Placeholders
+
+_SLACK = 10_000  # entries a table may hold beyond twice one comparison's before it is cut back
+
+
+def digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+@dataclass
+class ComparisonMemo:
+    """Substituted-content digests by content digest, per placeholder profile (see the module docstring)."""
+
+    max_profiles: int = 32
+    hits: int = 0
+    misses: int = 0
+    _tables: dict[Hashable, dict[bytes, bytes]] = field(default_factory=dict)
+
+    def digests(self, ph: Placeholders, records: Sequence[bytes]) -> list[bytes]:
+        """``[digest(ph.sub_bytes(r)) for r in records]``, substituting only what this memo has not seen."""
+        profile = ph.profile
+        table = self._tables.pop(profile, None)
+        if table is None:
+            table = {}
+            while len(self._tables) >= self.max_profiles:
+                del self._tables[next(iter(self._tables))]
+        self._tables[profile] = table  # most recently used last
+        keys = [digest(r) for r in records]
+        get = table.get
+        out = [get(k) for k in keys]
+        missing = [i for i, d in enumerate(out) if d is None]
+        if missing:
+            subs = ph.sub_serialized([records[i] for i in missing])
+            for i, s in zip(missing, subs, strict=True):
+                table[keys[i]] = out[i] = digest(s)
+        self.misses += len(missing)
+        self.hits += len(records) - len(missing)
+        if len(table) > 2 * len(keys) + _SLACK:  # keep what this comparison used, drop the rest
+            self._tables[profile] = {k: table[k] for k in keys}
+        return out  # type: ignore[return-value]  # every entry is filled above
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._tables.values())

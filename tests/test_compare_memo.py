@@ -1,0 +1,169 @@
+"""The byte-level shortcuts of the mirror comparison (unsorted serialisation, the memo) against a plain oracle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parity.compare import ComparisonMemo, Inventory, Rules, mirror_report
+from parity.compare.diff import diff
+from parity.compare.envinfo import placeholders_for
+from parity.compare.mirrors import comparable
+from parity.model import Resource, Snapshot
+from parity.normalize import canonicalize, default_kb
+from parity.normalize.placeholders import Placeholders, serialize_records
+
+WHEN = dt.datetime(2026, 1, 1)
+RULES = Rules(
+    tokens={"staging": ("staging", "stg"), "production": ("prod", "production")},
+    promotion=("staging", "production"),
+    accounts={"staging": ("111111111111",), "production": ("222222222222",)},
+)
+
+
+def inv(env: str, resources: list[Resource]) -> Inventory:
+    snap = Snapshot(env, "src", "terraform-state", "declared", WHEN, tuple(resources))
+    return Inventory(env, (canonicalize(snap),))
+
+
+# Strings that placeholders touch (tokens, accounts, regions, generated ids) and some they do not.
+WORDS = st.sampled_from(
+    [
+        "shop-{e}",
+        "arn:aws:iam::{a}:role/app-{e}",
+        "{r}",
+        "db.{e}.internal",
+        "sg-0123456789abcdef0",
+        "sg-0fedcba987654321f",
+        "plain",
+        "x",
+        "",
+    ]
+)
+VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | WORDS,
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.sampled_from(["a", "b", "name", "{e}-k"]), inner, max_size=3),
+    max_leaves=8,
+)
+ATTRS = st.dictionaries(st.sampled_from(["a", "b", "c", "policy", "name"]), VALUE, max_size=4)
+ENV = {
+    "staging": {"e": "staging", "a": "111111111111", "r": "eu-west-1"},
+    "production": {"e": "prod", "a": "222222222222", "r": "us-east-1"},
+}
+
+
+def fill(value: Any, env: str) -> Any:
+    """A template value written out for one environment (its token, account, region)."""
+    if isinstance(value, str):
+        return value.format(**ENV[env])
+    if isinstance(value, list):
+        return [fill(v, env) for v in value]
+    if isinstance(value, dict):
+        return {fill(k, env): fill(v, env) for k, v in value.items()}
+    return value
+
+
+def reversed_keys(value: Any) -> Any:
+    """The same value with every mapping's keys in reverse order (equal content, other bytes)."""
+    if isinstance(value, dict):
+        return {k: reversed_keys(value[k]) for k in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_keys(v) for v in value]
+    return value
+
+
+def side(env: str, templates: list[dict[str, Any]], reorder: list[bool]) -> list[Resource]:
+    out = []
+    for i, t in enumerate(templates):
+        attrs = fill(t, env)
+        if reorder[i % len(reorder)]:
+            attrs = reversed_keys(attrs)
+        out.append(Resource(type="aws_thing", id=f"thing-{i}", key=f"aws_thing.t{i}", attributes=attrs))
+    return out
+
+
+def oracle(left: Inventory, right: Inventory) -> set[str]:
+    """Keys of the pairs that differ, from the value form of the placeholders and the path diff alone."""
+    kb = default_kb()
+    ph_l = placeholders_for(left, RULES, (right,))
+    ph_r = placeholders_for(right, RULES, (left,))
+    rs = {r.key: r for r in right.resources()}
+    return {
+        a.key
+        for a in left.resources()
+        if a.key in rs
+        and diff(ph_l.apply(comparable(a, kb)), ph_r.apply(comparable(rs[a.key], kb)), kb.for_type(a.type).canonical)
+    }
+
+
+def differing(result: Any) -> set[str]:
+    return {f.key for f in result.findings if f.kind == "differs"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(ATTRS, ATTRS, st.booleans()), min_size=1, max_size=8),
+    st.lists(st.booleans(), min_size=1, max_size=3),
+    st.lists(st.booleans(), min_size=1, max_size=3),
+)
+def test_byte_shortcuts_and_memo_agree_with_the_value_oracle(
+    specs: list[tuple[dict[str, Any], dict[str, Any], bool]], order_l: list[bool], order_r: list[bool]
+) -> None:
+    """Unsorted bytes, the sorted re-check and the memo (cold, warm, after a change) find what the oracle finds."""
+    left_t = [a for a, _, _ in specs]
+    right_t = [a if same else b for a, b, same in specs]
+    left = inv("staging", side("staging", left_t, order_l))
+    right = inv("production", side("production", right_t, order_r))
+    expected = oracle(left, right)
+    assert differing(mirror_report(left, right, RULES)) == expected
+    memo = ComparisonMemo()
+    cold = mirror_report(left, right, RULES, memo=memo)
+    warm = mirror_report(left, right, RULES, memo=memo)
+    assert differing(cold) == differing(warm) == expected
+    assert cold.findings == warm.findings
+    # the next scan: production changed its first resource; the memo must not answer for the old content
+    changed = [{**right_t[0], "c": "changed-{e}"}, *right_t[1:]]
+    right2 = inv("production", side("production", changed, order_r))
+    assert differing(mirror_report(left, right2, RULES, memo=memo)) == oracle(left, right2)
+
+
+def test_same_content_in_another_key_order_is_equal() -> None:
+    a = {"name": "shop-staging", "config": {"x": 1, "y": [1, 2], "z": "arn:aws:iam::111111111111:role/r"}}
+    b = {"config": {"z": "arn:aws:iam::222222222222:role/r", "y": [1, 2], "x": 1}, "name": "shop-prod"}
+    left = inv("staging", [Resource(type="t", id="i", key="k", attributes=a)])
+    right = inv("production", [Resource(type="t", id="i", key="k", attributes=b)])
+    assert mirror_report(left, right, RULES).findings == ()
+    assert mirror_report(left, right, RULES, memo=ComparisonMemo()).findings == ()
+
+
+def test_memo_substitutes_only_unseen_content_and_keeps_profiles_apart() -> None:
+    res = [Resource(type="t", id=f"i{i}", key=f"k{i}", attributes={"name": f"app-{i}-staging"}) for i in range(5)]
+    prod = [Resource(type="t", id=f"i{i}", key=f"k{i}", attributes={"name": f"app-{i}-prod"}) for i in range(5)]
+    left, right = inv("staging", res), inv("production", prod)
+    memo = ComparisonMemo()
+    assert mirror_report(left, right, RULES, memo=memo).findings == ()
+    assert (memo.hits, memo.misses) == (0, 10)
+    assert mirror_report(left, right, RULES, memo=memo).findings == ()
+    assert (memo.hits, memo.misses) == (10, 10)
+    # Production's token is now "live" (another profile): "prod" is no longer a placeholder there, so
+    # every pair differs, whatever the memo learnt under the old profile.
+    other = Rules(tokens={"staging": ("staging",), "production": ("live",)}, accounts=RULES.accounts)
+    assert len(mirror_report(left, right, other, memo=memo).findings) == 5
+    assert len(mirror_report(left, right, other).findings) == 5
+
+
+def test_memo_tables_are_bounded() -> None:
+    ph = Placeholders(["prod"], ["222222222222"])
+    memo = ComparisonMemo(max_profiles=2)
+    for round_ in range(3):  # three comparisons of entirely new content, each larger than the slack allows
+        records = serialize_records([{"n": f"{round_}-{i}-prod"} for i in range(12_000)])
+        got = memo.digests(ph, records)
+        assert got == memo.digests(ph, records)  # a second look answers from the memo, the same
+        assert len(memo) <= 2 * len(records) + 10_000
+    for tokens in (["a"], ["b"], ["c"]):
+        memo.digests(Placeholders(tokens), [b'{"x":1}'])
+    assert len(memo._tables) == 2
