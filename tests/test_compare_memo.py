@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parity.cli.compare_cmds import run_scan
 from parity.compare import ComparisonMemo, Inventory, Rules, mirror_report
 from parity.compare.diff import diff
 from parity.compare.envinfo import placeholders_for
 from parity.compare.mirrors import comparable
+from parity.config import load_config
 from parity.model import Resource, Snapshot
 from parity.normalize import canonicalize, default_kb
 from parity.normalize.placeholders import Placeholders, serialize_records
+from parity.watch.runner import Watcher
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
 
 WHEN = dt.datetime(2026, 1, 1)
 RULES = Rules(
@@ -167,3 +174,19 @@ def test_memo_tables_are_bounded() -> None:
     for tokens in (["a"], ["b"], ["c"]):
         memo.digests(Placeholders(tokens), [b'{"x":1}'])
     assert len(memo._tables) == 2
+
+
+def test_watch_compares_through_one_memo_across_scans(tmp_path: Path) -> None:
+    """The watcher keeps one memo; a scan through it reports what a scan without it reports."""
+    demo = tmp_path / "greenflash"
+    shutil.copytree(EXAMPLE, demo)
+    cfg = demo / "parity.yaml"
+    cfg.write_text(cfg.read_text() + "\nwatch: {default: {every: 1h}}\n")
+    loaded = load_config(cfg)
+    watcher = Watcher(loaded, once=True, alerts=False, log=lambda _line: None)
+    assert watcher.run() == 0
+    assert watcher.memo.misses > 0 and watcher.memo.hits == 0  # the first scan saw everything for the first time
+    plain = run_scan(loaded, None, progress=False)
+    again = run_scan(loaded, None, progress=False, memo=watcher.memo)
+    assert watcher.memo.hits > 0
+    assert [f.id for f in again.findings] == [f.id for f in plain.findings]

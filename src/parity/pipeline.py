@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from parity.compare import (
+    ComparisonMemo,
     ExpectedDifference,
     Inventory,
     Rules,
@@ -113,18 +114,20 @@ def analyse(
     now: dt.datetime | None = None,
     today: dt.date | None = None,
     progress: Progress | None = None,
+    memo: ComparisonMemo | None = None,
 ) -> Analysis:
     """Compare the given mirror pairs, code vs live in the given environments, and cross-env references;
     with ``pipelines``, also the pipeline checks (promotion_bypass, pipeline policy rules: a full scan);
     with ``promotion``, the artifact ledger along the promotion order (promotion_bypass, not_backported) from
-    ``store``'s history and these inventories, judged as of ``now``."""
+    ``store``'s history and these inventories, judged as of ``now``. A ``memo`` kept by the caller between
+    calls (``parity watch``) makes comparing content that an earlier call saw cheap."""
     rules = Rules.from_config(loaded, today)
     raw: list[Finding] = []
     out = Analysis()
     for left, right in mirrors:
         if progress:
             progress(f"comparing {left} with {right}")
-        mr = mirror_report(inventories[left], inventories[right], rules)
+        mr = mirror_report(inventories[left], inventories[right], rules, memo=memo)
         raw += mr.findings
         out.expected += mr.expected
         if mr.uncovered_types:

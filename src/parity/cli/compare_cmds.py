@@ -25,6 +25,7 @@ from parity.cli.common import (
     progress_display,
     redactor_for,
 )
+from parity.compare import ComparisonMemo
 from parity.config import LoadedConfig
 from parity.pipeline import Analysis, analyse, attribute_findings, check_environments, collect
 from parity.report import Report
@@ -63,11 +64,13 @@ def run_scan(
     today: dt.date | None = None,
     now: dt.datetime | None = None,
     alerts: bool = False,
+    memo: ComparisonMemo | None = None,
 ) -> Report:
     """Collect every (or the named) environment, compare every mirror pair among them, follow artifacts along
     the promotion path, store, report. ``now`` (tests) stands for the clock: the scan is recorded at it.
     With ``alerts``, the scan's new and recurring findings are queued in the store's outbox in the same
-    transaction, for each notifier of ``alerts:`` (delivered afterwards: :mod:`parity.alerts.deliver`)."""
+    transaction, for each notifier of ``alerts:`` (delivered afterwards: :mod:`parity.alerts.deliver`).
+    ``memo``: kept by a long-running caller between scans (see :class:`parity.compare.ComparisonMemo`)."""
     cfg = loaded.config
     names = check_environments(loaded, envs) if envs else list(cfg.environments)
     started = now or dt.datetime.now(dt.UTC)
@@ -88,6 +91,7 @@ def run_scan(
                 now=started,
                 today=today,
                 progress=cb,
+                memo=memo,
             )
             attribute_findings(loaded, a, inventories, store, now=started, progress=cb)
             if cb:

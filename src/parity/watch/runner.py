@@ -30,6 +30,7 @@ from typing import Any
 
 from parity.alerts.deliver import deliver, drain
 from parity.cli.compare_cmds import open_store, run_scan
+from parity.compare import ComparisonMemo
 from parity.config import LoadedConfig
 from parity.errors import ParityError
 from parity.store import Store
@@ -87,6 +88,8 @@ class Watcher:
         self._interruptible = False
         self.failed_scans = 0
         self.store: Store | None = None
+        # What earlier scans' comparisons learnt: between two scans almost nothing changes.
+        self.memo = ComparisonMemo()
 
     # ------------------------------------------------------------ signals
 
@@ -198,7 +201,9 @@ class Watcher:
             started, t0 = _now(), time.monotonic()
             try:
                 with self._abandonable():
-                    report = run_scan(self.loaded, list(job.environments), progress=False, alerts=self.alerts)
+                    report = run_scan(
+                        self.loaded, list(job.environments), progress=False, alerts=self.alerts, memo=self.memo
+                    )
             except Shutdown:
                 abandoned = True
                 self.log(f"scan of {', '.join(job.environments)} abandoned: shutting down")
