@@ -177,7 +177,7 @@ def test_memo_tables_are_bounded() -> None:
 
 
 def test_watch_compares_through_one_memo_across_scans(tmp_path: Path) -> None:
-    """The watcher keeps one memo; a scan through it reports what a scan without it reports."""
+    """The watcher keeps a memo per job; a scan through it reports what a scan without it reports."""
     demo = tmp_path / "greenflash"
     shutil.copytree(EXAMPLE, demo)
     cfg = demo / "parity.yaml"
@@ -185,8 +185,10 @@ def test_watch_compares_through_one_memo_across_scans(tmp_path: Path) -> None:
     loaded = load_config(cfg)
     watcher = Watcher(loaded, once=True, alerts=False, log=lambda _line: None)
     assert watcher.run() == 0
-    assert watcher.memo.misses > 0 and watcher.memo.hits == 0  # the first scan saw everything for the first time
+    (memo,) = watcher.memos.values()  # greenflash: one job, staging with its mirror production
+    assert memo.comparison.misses > 0 and memo.comparison.hits == 0  # the first scan saw everything first
+    assert memo.canonical.misses > 0 and memo.canonical.hits == 0
     plain = run_scan(loaded, None, progress=False)
-    again = run_scan(loaded, None, progress=False, memo=watcher.memo)
-    assert watcher.memo.hits > 0
+    again = run_scan(loaded, None, progress=False, memo=memo)
+    assert memo.comparison.hits > 0 and memo.canonical.hits == memo.canonical.misses  # nothing changed
     assert [f.id for f in again.findings] == [f.id for f in plain.findings]

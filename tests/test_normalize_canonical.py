@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -12,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity.errors import InputError
-from parity.model import Resource, Snapshot
-from parity.normalize import canonical_attributes, canonicalize, default_kb, load_kb_text
+from parity.model import Location, Resource, Snapshot
+from parity.normalize import CanonicalMemo, canonical_attributes, canonicalize, default_kb, load_kb_text
+from parity.normalize.canonical import with_attributes
 from parity.normalize.noise import parse_kb
 
 DEPLOY = "apps/v1/Deployment"
@@ -240,3 +242,58 @@ def test_kb_unordered_lists_ignore_order(rules: list[dict[str, Any]], rnd: rando
     shuffled = [{**r, "cidr_blocks": rnd.sample(r["cidr_blocks"], len(r["cidr_blocks"]))} for r in rules]
     rnd.shuffle(shuffled)
     assert canon("aws_security_group", {"ingress": rules}) == canon("aws_security_group", {"ingress": shuffled})
+
+
+def snapshot_of(resources: list[tuple[str, dict[str, Any]]]) -> Snapshot:
+    res = tuple(
+        Resource(type=t, id=f"r{i}", key=f"k{i}", attributes=a, tags={"n": str(i)})
+        for i, (t, a) in enumerate(resources)
+    )
+    return Snapshot("staging", "src", "terraform-state", "declared", dt.datetime(2026, 1, 1), res)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(TYPES, st.dictionaries(KEYS, JSONISH, max_size=4)), max_size=6),
+    st.lists(st.tuples(TYPES, st.dictionaries(KEYS, JSONISH, max_size=4)), max_size=6),
+)
+def test_memo_gives_what_canonicalize_gives_scan_after_scan(
+    first: list[tuple[str, dict[str, Any]]], changed: list[tuple[str, dict[str, Any]]]
+) -> None:
+    """The memo's answer equals a fresh canonicalisation: first scan, unchanged rescan, and a rescan where
+    some resources changed (the memo must not answer for content it has not seen)."""
+    memo = CanonicalMemo()
+    for spec in (first, first, first[: len(first) // 2] + changed):
+        memo.rotate()
+        snap = snapshot_of(spec)
+        assert canonicalize(snap, memo=memo) == canonicalize(snap)
+
+
+def test_memo_walks_only_new_content_and_forgets_what_a_scan_did_not_use() -> None:
+    a = ("aws_iam_role", {"assume_role_policy": '{"Statement": {"Action": "sts:AssumeRole"}}', "x": None})
+    b = ("aws_s3_bucket", {"bucket": "logs", "tags_all": {"a": "b"}})
+    memo = CanonicalMemo()
+    canonicalize(snapshot_of([a, b]), memo=memo)
+    assert (memo.hits, memo.misses) == (0, 2)
+    memo.rotate()
+    canonicalize(snapshot_of([a]), memo=memo)
+    assert (memo.hits, memo.misses) == (1, 2)
+    memo.rotate()  # b was not used by the last scan: gone now
+    assert len(memo) == 1
+    canonicalize(snapshot_of([a, b]), memo=memo)
+    assert (memo.hits, memo.misses) == (2, 3)
+    # the same content under another type is another entry (KB rules are per type)
+    canonicalize(snapshot_of([("aws_s3_bucket", a[1])]), memo=memo)
+    assert memo.misses == 4
+
+
+def test_with_attributes_keeps_every_other_field() -> None:
+    r = Resource(
+        type="t", id="i", key="k", attributes={"a": 1}, tags={"x": "y"}, origin="o", owner="terraform",
+        name="n", address="addr", location=Location("f.tf", 3),
+    )  # fmt: skip
+    got = with_attributes(r, {"b": 2})
+    assert got.attributes == {"b": 2}
+    for f in dataclasses.fields(Resource):
+        if f.name != "attributes":
+            assert getattr(got, f.name) == getattr(r, f.name), f.name

@@ -23,7 +23,7 @@ from parity.compare import (
 from parity.config import LoadedConfig
 from parity.errors import UsageError
 from parity.model import Finding, Snapshot
-from parity.normalize import canonicalize
+from parity.normalize import CanonicalMemo, canonicalize
 from parity.permissions import analyse_permissions
 from parity.pipelines import analyse_pipelines, locate_steps
 from parity.promotion import analyse_promotion, ledger_for
@@ -57,10 +57,28 @@ def ignored_types(loaded: LoadedConfig, env: str, today: dt.date | None = None) 
     )  # fmt: skip
 
 
+@dataclass
+class ScanMemo:
+    """What a long-running caller (``parity watch``, one per job) keeps from one scan for the next: canonical
+    forms and comparison digests by content, so unchanged resources are neither walked nor substituted again."""
+
+    canonical: CanonicalMemo = field(default_factory=CanonicalMemo)
+    comparison: ComparisonMemo = field(default_factory=ComparisonMemo)
+
+    def rotate(self) -> None:
+        """Called before each scan: what the previous scan used is kept one more scan, the rest is dropped."""
+        self.canonical.rotate()
+
+
 def collect_environment(
-    loaded: LoadedConfig, env: str, redactor: Redactor, progress: Progress | None = None
+    loaded: LoadedConfig,
+    env: str,
+    redactor: Redactor,
+    progress: Progress | None = None,
+    memo: CanonicalMemo | None = None,
 ) -> Inventory:
-    """Every source of ``env``, read and canonicalised. Bad declared input raises InputError."""
+    """Every source of ``env``, read and canonicalised (through ``memo`` when given). Bad declared input
+    raises InputError."""
     kinds = source_kinds()
     snaps: list[Snapshot] = []
     cfg = loaded.config
@@ -79,14 +97,18 @@ def collect_environment(
             skip_types=ignored_types(loaded, env),
         )
         for snap in kinds[src.kind].collect(src, ctx):
-            snaps.append(canonicalize(snap))
+            snaps.append(canonicalize(snap, memo=memo))
     return Inventory(environment=env, snapshots=tuple(snaps))
 
 
 def collect(
-    loaded: LoadedConfig, envs: Sequence[str], redactor: Redactor, progress: Progress | None = None
+    loaded: LoadedConfig,
+    envs: Sequence[str],
+    redactor: Redactor,
+    progress: Progress | None = None,
+    memo: CanonicalMemo | None = None,
 ) -> dict[str, Inventory]:
-    return {env: collect_environment(loaded, env, redactor, progress) for env in envs}
+    return {env: collect_environment(loaded, env, redactor, progress, memo) for env in envs}
 
 
 @dataclass

@@ -25,9 +25,8 @@ from parity.cli.common import (
     progress_display,
     redactor_for,
 )
-from parity.compare import ComparisonMemo
 from parity.config import LoadedConfig
-from parity.pipeline import Analysis, analyse, attribute_findings, check_environments, collect
+from parity.pipeline import Analysis, ScanMemo, analyse, attribute_findings, check_environments, collect
 from parity.report import Report
 from parity.store import Store
 
@@ -64,18 +63,20 @@ def run_scan(
     today: dt.date | None = None,
     now: dt.datetime | None = None,
     alerts: bool = False,
-    memo: ComparisonMemo | None = None,
+    memo: ScanMemo | None = None,
 ) -> Report:
     """Collect every (or the named) environment, compare every mirror pair among them, follow artifacts along
     the promotion path, store, report. ``now`` (tests) stands for the clock: the scan is recorded at it.
     With ``alerts``, the scan's new and recurring findings are queued in the store's outbox in the same
     transaction, for each notifier of ``alerts:`` (delivered afterwards: :mod:`parity.alerts.deliver`).
-    ``memo``: kept by a long-running caller between scans (see :class:`parity.compare.ComparisonMemo`)."""
+    ``memo``: kept by a long-running caller between scans (see :class:`parity.pipeline.ScanMemo`)."""
     cfg = loaded.config
     names = check_environments(loaded, envs) if envs else list(cfg.environments)
     started = now or dt.datetime.now(dt.UTC)
     with progress_display(progress) as cb:
-        inventories = collect(loaded, names, redactor_for(loaded), cb)
+        if memo is not None:
+            memo.rotate()
+        inventories = collect(loaded, names, redactor_for(loaded), cb, memo.canonical if memo else None)
         pairs = [p for p in cfg.mirror_pairs() if p[0] in names and p[1] in names]
         store = open_store(loaded)
         try:
@@ -91,7 +92,7 @@ def run_scan(
                 now=started,
                 today=today,
                 progress=cb,
-                memo=memo,
+                memo=memo.comparison if memo else None,
             )
             attribute_findings(loaded, a, inventories, store, now=started, progress=cb)
             if cb:

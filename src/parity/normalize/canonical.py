@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 import orjson
@@ -34,6 +34,9 @@ import orjson
 from parity.model import Json, Resource, Snapshot
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
+
+if TYPE_CHECKING:  # the memo module imports this one
+    from parity.normalize.memo import CanonicalMemo
 
 _SORT_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 # Byte patterns in orjson output that mean some step may change the value (a superset test).
@@ -120,20 +123,22 @@ def _walk(v: Json, node: RuleNode | None) -> Json:
         exact_only = node.any_key is None
         for k, x in v.items():
             child = keys.get(k) if exact_only else node.child(k)
-            if child is None:
+            if child is None:  # as in _plain
                 tx = type(x)
                 if tx is str:
                     if not x:
                         continue
                     if x[0] in _JSON_START:
                         x = _plain_str(x)
+                        if _is_empty(x):
+                            continue
                 elif tx is dict or tx is list:
                     if not x:
                         continue
                     x = _plain(x)
+                    if not x:
+                        continue
                 elif x is None:
-                    continue
-                if _is_empty(x):
                     continue
                 out[k] = x
                 continue
@@ -216,15 +221,26 @@ def canonical_attributes(type_: str, attributes: Mapping[str, Json], kb: NoiseKB
     return out if isinstance(out, dict) else {}
 
 
+def with_attributes(r: Resource, attributes: Mapping[str, Json]) -> Resource:
+    """``dataclasses.replace(r, attributes=attributes)`` at a third of its cost (no field introspection)."""
+    return Resource(r.type, r.id, r.key, attributes, r.tags, r.origin, r.owner, r.name, r.address, r.location)
+
+
 def canonical_resource(r: Resource, kb: NoiseKB | None = None) -> Resource:
     attrs = canonical_attributes(r.type, r.attributes, kb)
     if attrs is r.attributes:
         return r
-    return dataclasses.replace(r, attributes=attrs)
+    return with_attributes(r, attrs)
 
 
-def canonicalize(snapshot: Snapshot, kb: NoiseKB | None = None) -> Snapshot:
-    """``snapshot`` with every resource in canonical form. Deterministic and idempotent."""
+def canonicalize(snapshot: Snapshot, kb: NoiseKB | None = None, memo: CanonicalMemo | None = None) -> Snapshot:
+    """``snapshot`` with every resource in canonical form. Deterministic and idempotent.
+
+    With a ``memo`` (kept by a long-running caller between scans), resources whose raw content the memo
+    has seen are not walked again; the memo's KB is used.
+    """
+    if memo is not None and (kb is None or kb is memo.kb):
+        return memo.canonicalize(snapshot)
     kb = kb or default_kb()
     with paused_gc():
         resources = tuple(canonical_resource(r, kb) for r in snapshot.resources)

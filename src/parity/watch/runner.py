@@ -30,9 +30,9 @@ from typing import Any
 
 from parity.alerts.deliver import deliver, drain
 from parity.cli.compare_cmds import open_store, run_scan
-from parity.compare import ComparisonMemo
 from parity.config import LoadedConfig
 from parity.errors import ParityError
+from parity.pipeline import ScanMemo
 from parity.store import Store
 from parity.watch.metrics import WatchMetrics, serve
 from parity.watch.schedule import Job, make_jobs
@@ -88,8 +88,9 @@ class Watcher:
         self._interruptible = False
         self.failed_scans = 0
         self.store: Store | None = None
-        # What earlier scans' comparisons learnt: between two scans almost nothing changes.
-        self.memo = ComparisonMemo()
+        # What each job's last scan learnt (canonical forms, comparison digests): between two scans of the
+        # same environments almost nothing changes. One memo per job, so jobs do not evict each other.
+        self.memos: dict[str, ScanMemo] = {}
 
     # ------------------------------------------------------------ signals
 
@@ -202,7 +203,11 @@ class Watcher:
             try:
                 with self._abandonable():
                     report = run_scan(
-                        self.loaded, list(job.environments), progress=False, alerts=self.alerts, memo=self.memo
+                        self.loaded,
+                        list(job.environments),
+                        progress=False,
+                        alerts=self.alerts,
+                        memo=self.memos.setdefault(job.environment, ScanMemo()),
                     )
             except Shutdown:
                 abandoned = True
