@@ -133,3 +133,11 @@ def test_token_passes_per_case_agree_with_one_alternation(texts: list[str]) -> N
     """One token pass per case group gives exactly what one pass over all spellings gives."""
     raw = orjson.dumps(texts)
     assert EDGY.sub_bytes(raw) == EDGY_ONE_PASS.sub_bytes(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(TEXT | EDGY_TEXT | st.sampled_from([":111111111111", "111111111111", "x-sg-0123abcd", '"', "\n"])))
+def test_batched_strings_match_one_by_one(strings: list[str]) -> None:
+    """sub_strs (one pass per pattern over all names) is sub_str per name, whatever the names hold."""
+    for ph in (PROD, EDGY):
+        assert ph.sub_strs(strings) == [ph.sub_str(s) for s in strings]

@@ -50,7 +50,7 @@ class Location:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, weakref_slot=True)  # weakly referenced by parity.compare.ComparisonMemo
 class Resource:
     """One normalised object from one source.
 

@@ -17,10 +17,12 @@ trusted.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Hashable, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
-from parity.normalize.placeholders import Placeholders
+from parity.model import Json, Resource
+from parity.normalize.placeholders import Placeholders, serialize_records
 
 _SLACK = 10_000  # entries a table may hold beyond twice one comparison's before it is cut back
 
@@ -37,6 +39,7 @@ class ComparisonMemo:
     hits: int = 0
     misses: int = 0
     _tables: dict[Hashable, dict[bytes, bytes]] = field(default_factory=dict)
+    _objects: dict[Hashable, dict[int, tuple[weakref.ref[Resource], bytes]]] = field(default_factory=dict)
 
     def digests(self, ph: Placeholders, records: Sequence[bytes]) -> list[bytes]:
         """``[digest(ph.sub_bytes(r)) for r in records]``, substituting only what this memo has not seen."""
@@ -59,6 +62,38 @@ class ComparisonMemo:
         self.hits += len(records) - len(missing)
         if len(table) > 2 * len(keys) + _SLACK:  # keep what this comparison used, drop the rest
             self._tables[profile] = {k: table[k] for k in keys}
+        return out  # type: ignore[return-value]  # every entry is filled above
+
+    def resource_digests(
+        self,
+        ph: Placeholders,
+        resources: Sequence[Resource],
+        comparables: Callable[[list[Resource]], list[dict[str, Json]]],
+    ) -> list[bytes]:
+        """:meth:`digests` of ``comparables(resources)`` serialised, where a resource object this memo saw in
+        the previous comparison under this profile is answered without serialising it again (canonical
+        resources are immutable, and :class:`parity.normalize.CanonicalMemo` hands back the same object
+        for unchanged content)."""
+        seen = self._objects.get(ph.profile, {})
+        out: list[bytes | None] = []
+        todo: list[int] = []
+        for i, r in enumerate(resources):
+            got = seen.get(id(r))
+            if got is not None and got[0]() is r:
+                out.append(got[1])
+            else:
+                out.append(None)
+                todo.append(i)
+        if todo:
+            records = serialize_records(comparables([resources[i] for i in todo]))
+            for i, d in zip(todo, self.digests(ph, records), strict=True):
+                out[i] = d
+        self.hits += len(resources) - len(todo)
+        # What this comparison used, by object. Weakly: a resource nobody else keeps (rebuilt from the store
+        # for each comparison) must not be kept alive by the memo; a dead reference never matches again.
+        self._objects[ph.profile] = {id(r): (weakref.ref(r), d) for r, d in zip(resources, out, strict=True)}  # type: ignore[misc]
+        while len(self._objects) > self.max_profiles:
+            del self._objects[next(iter(self._objects))]
         return out  # type: ignore[return-value]  # every entry is filled above
 
     def __len__(self) -> int:

@@ -49,8 +49,8 @@ from parity.compare.types import Inventory, Rules
 from parity.model import Change, Finding, Json, Resource, Suppressed
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
-from parity.normalize.placeholders import Placeholders, serialize_records
-from parity.normalize.strip import strip
+from parity.normalize.placeholders import Placeholders
+from parity.normalize.strip import flat_drops, strip
 from parity.registry import type_info
 
 
@@ -88,17 +88,24 @@ def comparable(r: Resource, kb: NoiseKB) -> dict[str, Json]:
 
 def _comparables(resources: list[Resource], kb: NoiseKB) -> list[dict[str, Json]]:
     """``[comparable(r, kb) for r in resources]``, with each type's rules looked up once."""
-    insts: dict[str, RuleNode | None] = {}
+    insts: dict[str, tuple[RuleNode | None, frozenset[str] | None]] = {}
     out: list[dict[str, Json]] = []
     append = out.append
     for r in resources:
         attrs: dict[str, Json] = r.attributes if type(r.attributes) is dict else dict(r.attributes)
         t = r.type
         try:
-            inst = insts[t]
+            inst, drops = insts[t]
         except KeyError:
-            inst = insts[t] = kb.for_type(t).instance
-        if inst is not None:
+            inst = kb.for_type(t).instance
+            drops = flat_drops(inst) if inst is not None else None
+            insts[t] = inst, drops
+        if drops is not None:  # the usual rules: a few top-level keys (strip's own fast path, inline)
+            if not drops.isdisjoint(attrs):
+                attrs = attrs.copy()
+                for k in drops:
+                    attrs.pop(k, None)
+        elif inst is not None:
             attrs = strip(attrs, inst)
         if r.tags and "tags" not in attrs:
             attrs = {**attrs, "tags": dict(r.tags)}
@@ -128,23 +135,29 @@ def _unequal_pairs(
     order is equal), and only those still unequal are decoded and returned. With a ``memo``, each side's
     substituted bytes are known by digest and only unseen content is substituted.
     """
-    vals_l = _comparables([a for a, _ in pairs], kb)
-    vals_r = _comparables([b for _, b in pairs], kb)
+    lefts = [a for a, _ in pairs]
+    rights = [b for _, b in pairs]
     if memo is None:
+        vals_l = _comparables(lefts, kb)
+        vals_r = _comparables(rights, kb)
         subs_l = ph_l.sub_records(vals_l, sort_keys=False)
         subs_r = ph_r.sub_records(vals_r, sort_keys=False)
         unequal = [i for i in range(len(pairs)) if subs_l[i] != subs_r[i]]
+        vals_l = [vals_l[i] for i in unequal]
+        vals_r = [vals_r[i] for i in unequal]
     else:
-        dig_l = memo.digests(ph_l, serialize_records(vals_l))
-        dig_r = memo.digests(ph_r, serialize_records(vals_r))
+        dig_l = memo.resource_digests(ph_l, lefts, lambda rs: _comparables(rs, kb))
+        dig_r = memo.resource_digests(ph_r, rights, lambda rs: _comparables(rs, kb))
         unequal = [i for i in range(len(pairs)) if dig_l[i] != dig_r[i]]
+        vals_l = _comparables([lefts[i] for i in unequal], kb)
+        vals_r = _comparables([rights[i] for i in unequal], kb)
     if not unequal:
         return
-    sorted_l = ph_l.sub_records([vals_l[i] for i in unequal])
-    sorted_r = ph_r.sub_records([vals_r[i] for i in unequal])
-    for i, sl, sr in zip(unequal, sorted_l, sorted_r, strict=True):
-        if sl != sr:
-            yield i, _decode(sl, ph_l, vals_l[i]), _decode(sr, ph_r, vals_r[i])
+    sorted_l = ph_l.sub_records(vals_l)
+    sorted_r = ph_r.sub_records(vals_r)
+    for n, i in enumerate(unequal):
+        if sorted_l[n] != sorted_r[n]:
+            yield i, _decode(sorted_l[n], ph_l, vals_l[n]), _decode(sorted_r[n], ph_r, vals_r[n])
 
 
 def _alternative(type_: str) -> bool:

@@ -39,6 +39,13 @@ def match_unique(
     return match_unique_keys(left, right, [kl(r) for r in left], [kr(r) for r in right], pairs)
 
 
+def _names(ph: Placeholders, resources: list[Resource]) -> list[str | None]:
+    """Each resource's name after placeholders (None without a name), substituted in one batch."""
+    named = [r.name for r in resources if r.name]
+    subs = iter(ph.sub_strs(named))
+    return [next(subs) if r.name else None for r in resources]
+
+
 def _unique_index(keys: list[str | None]) -> dict[str, int]:
     """key -> index of its only holder, or -1 when several hold it; in order of first appearance."""
     got = dict(zip(keys, range(len(keys)), strict=True))
@@ -87,14 +94,6 @@ def _tag_key(ph: Placeholders, tag: str) -> KeyFn:
     return key
 
 
-def _name_key(ph: Placeholders) -> KeyFn:
-    return lambda r: ph.sub_str(r.name) if r.name else None
-
-
-def _subkey(ph: Placeholders) -> KeyFn:
-    return lambda r: ph.sub_str(r.key)
-
-
 def pair_resources(
     left: Sequence[Resource],
     right: Sequence[Resource],
@@ -112,18 +111,21 @@ def pair_resources(
     pairs: list[tuple[Resource, Resource]] = []
     only_l: list[Resource] = []
     only_r: list[Resource] = []
-    passes: list[tuple[KeyFn, KeyFn]] = [(_tag_key(left_ph, t), _tag_key(right_ph, t)) for t in pair_tags]
-    passes += [(_name_key(left_ph), _name_key(right_ph)), (_subkey(left_ph), _subkey(right_ph))]
+    tag_passes = [(_tag_key(left_ph, t), _tag_key(right_ph, t)) for t in pair_tags]
     for type_ in sorted({*by_type_l, *by_type_r}):
         ul, ur = by_type_l.get(type_, []), by_type_r.get(type_, [])
         if ul and ur:
             ul, ur = match_unique_keys(ul, ur, [r.key for r in ul], [r.key for r in ur], pairs)
-        for i, (kl, kr) in enumerate(passes):
-            if not ul or not ur:
-                break
-            if i < len(pair_tags) and not (any(r.tags for r in ul) and any(r.tags for r in ur)):
-                continue  # a tag pass where one side has no tags at all pairs nothing
-            ul, ur = match_unique(ul, ur, kl, kr, pairs)
+        if ul and ur and any(r.tags for r in ul) and any(r.tags for r in ur):
+            for kl, kr in tag_passes:  # (skipped where one side has no tags at all: they would pair nothing)
+                if not ul or not ur:
+                    break
+                ul, ur = match_unique(ul, ur, kl, kr, pairs)
+        if ul and ur:
+            ul, ur = match_unique_keys(ul, ur, _names(left_ph, ul), _names(right_ph, ur), pairs)
+        if ul and ur:
+            keys_l, keys_r = left_ph.sub_strs([r.key for r in ul]), right_ph.sub_strs([r.key for r in ur])
+            ul, ur = match_unique_keys(ul, ur, list(keys_l), list(keys_r), pairs)
         only_l.extend(ul)
         only_r.extend(ur)
     return Pairing(tuple(pairs), tuple(only_l), tuple(only_r))

@@ -2,10 +2,11 @@
 
 Canonicalisation is a Python walk over every node of every resource (about three times the cost of parsing
 the same JSON), and between two scans of one environment almost every resource arrives exactly as before.
-:class:`CanonicalMemo` keys each resource by its type and ``sha256`` of its raw attributes as serialised
-(one ``orjson.dumps`` per batch), and hands back the canonical attributes computed last time; only new or
-changed content is walked. Equal key means equal input to a deterministic function, so the result is the
-one :func:`parity.normalize.canonical_attributes` would return.
+:class:`CanonicalMemo` keys each resource by ``sha256`` of the whole raw resource as serialised (type,
+ids, tags, location, attributes; one ``orjson.dumps`` per batch) and hands back the canonical resource
+computed last time, the same immutable object, so later steps can recognise it too; only new or changed
+content is walked. Equal key means equal input to a deterministic function, so the result is the one
+:func:`parity.normalize.canonical_resource` would return.
 
 Bounded by generations: :meth:`CanonicalMemo.rotate` (called before each scan that uses the memo) turns
 what the previous scan used into the old generation; an entry the next scan does not use is dropped with
@@ -19,24 +20,22 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from parity.model import Json, Resource, Snapshot
-from parity.normalize.canonical import canonical_attributes, with_attributes
+from parity.model import Resource, Snapshot
+from parity.normalize.canonical import canonical_resource
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, default_kb
 from parity.normalize.placeholders import serialize_records
 
-_Key = tuple[str, bytes]
-
 
 @dataclass
 class CanonicalMemo:
-    """Canonical attributes by (type, digest of the raw attributes); see the module docstring."""
+    """Canonical resources by the digest of the raw resource; see the module docstring."""
 
     kb: NoiseKB = field(default_factory=default_kb)
     hits: int = 0
     misses: int = 0
-    _cur: dict[_Key, Any] = field(default_factory=dict)
-    _old: dict[_Key, Any] = field(default_factory=dict)
+    _cur: dict[bytes, Resource] = field(default_factory=dict)
+    _old: dict[bytes, Resource] = field(default_factory=dict)
 
     def rotate(self) -> None:
         """Start a new generation: entries the coming scan does not use are dropped at the next rotation."""
@@ -52,27 +51,31 @@ class CanonicalMemo:
             return dataclasses.replace(snapshot, resources=self._resources(snapshot.resources))
 
     def _resources(self, resources: tuple[Resource, ...]) -> tuple[Resource, ...]:
-        raws = [r.attributes if type(r.attributes) is dict else dict(r.attributes) for r in resources]
         try:
-            records = serialize_records(raws)
+            records = serialize_records([_record(r) for r in resources])
         except TypeError:  # a value orjson cannot write (never from the bundled sources): no memo
-            records = None
+            return tuple(canonical_resource(r, self.kb) for r in resources)
         cur, old, kb = self._cur, self._old, self.kb
         out: list[Resource] = []
-        for i, r in enumerate(resources):
-            attrs: dict[str, Json] | None = None
-            key: _Key | None = None
-            if records is not None:
-                key = (r.type, hashlib.sha256(records[i]).digest())
-                attrs = cur.get(key)
-                if attrs is None and (attrs := old.pop(key, None)) is not None:
-                    cur[key] = attrs
-            if attrs is None:
+        for r, record in zip(resources, records, strict=True):
+            key = hashlib.sha256(record).digest()
+            got = cur.get(key)
+            if got is None and (got := old.pop(key, None)) is not None:
+                cur[key] = got
+            if got is None:
                 self.misses += 1
-                attrs = canonical_attributes(r.type, raws[i], kb)
-                if key is not None:
-                    cur[key] = attrs
+                got = cur[key] = canonical_resource(r, kb)
             else:
                 self.hits += 1
-            out.append(r if attrs is r.attributes else with_attributes(r, attrs))
+            out.append(got)
         return tuple(out)
+
+
+def _record(r: Resource) -> dict[str, Any]:
+    """Everything a canonical resource is made of (its canonical form is a function of exactly this)."""
+    return {
+        "a": r.attributes if type(r.attributes) is dict else dict(r.attributes),
+        "i": [r.type, r.id, r.key, r.origin, r.owner, r.name, r.address],
+        "l": r.location,
+        "t": r.tags if type(r.tags) is dict else dict(r.tags),
+    }

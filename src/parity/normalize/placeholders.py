@@ -210,6 +210,26 @@ class Placeholders:
             s = self._arn_s.sub(r"\1{account}", s)
         return s
 
+    def sub_strs(self, strings: Sequence[str]) -> list[str]:
+        """``[sub_str(s) for s in strings]``, one pass per pattern over them all (names for pairing)."""
+        if len(strings) < 2 or any("\n" in s for s in strings):
+            return [self.sub_str(s) for s in strings]
+        # Each string behind a raw newline and a quote: to every pattern that is what sub_str puts before
+        # one string (a quote for the account pattern, a non-alphanumeric for the rest); no match spans it.
+        out = self._sub_joined('"' + '\n"'.join(strings))[1:].split('\n"')
+        return out if len(out) == len(strings) else [self.sub_str(s) for s in strings]
+
+    def _sub_joined(self, s: str) -> str:
+        if self._tok_s is not None:
+            s = self._tok_s.sub(ENV, s)
+        if self._acct_s is not None:
+            s = self._acct_s.sub(ACCOUNT, s)
+        s = _REGION_S.sub(REGION, s)
+        s = _AWS_ID_S.sub("-" + ID, s)
+        if "arn:" in s:
+            s = self._arn_s.sub(r"\1{account}", s)
+        return s
+
     def sub_bytes(self, data: bytes) -> bytes:
         if self._tok_groups is not None:
             for group, led in self._tok_groups:

@@ -10,7 +10,8 @@ _DROP = object()
 _FLAT: dict[int, tuple[RuleNode, frozenset[str] | None]] = {}
 
 
-def _flat_drops(node: RuleNode) -> frozenset[str] | None:
+def flat_drops(node: RuleNode) -> frozenset[str] | None:
+    """The keys ``node`` drops when that is all it does (no deeper rules, no ``*``), else None."""
     got = _FLAT.get(id(node))
     if got is None or got[0] is not node:
         flat = node.any_key is None and all(c.drop for c in node.keys.values())
@@ -23,7 +24,7 @@ def strip(value: Json, node: RuleNode) -> Json:
     """``value`` without the paths whose node has ``drop`` set; unchanged parts are shared, not copied."""
     t = type(value)
     if t is dict:
-        drops = _flat_drops(node)
+        drops = flat_drops(node)
         if drops is not None:  # the usual case: a few top-level keys dropped
             if drops.isdisjoint(value):
                 return value
