@@ -141,3 +141,23 @@ def test_batched_strings_match_one_by_one(strings: list[str]) -> None:
     """sub_strs (one pass per pattern over all names) is sub_str per name, whatever the names hold."""
     for ph in (PROD, EDGY):
         assert ph.sub_strs(strings) == [ph.sub_str(s) for s in strings]
+
+
+REGION_TEXT = st.lists(
+    st.sampled_from(
+        ["eu-west-1", "eu-west-1a", "us-gov-west-1", "us-east-2", "ap-southeast-1", "xeu-west-1", "eu-west-12",
+         "-west-1", "ca-central-1", " ", "-", "a", "1", "\\n", ":", "prod"]
+    ),
+    max_size=12,
+).map("".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(REGION_TEXT, min_size=1, max_size=6))
+def test_regions_remembered_across_buffers_substitute_what_a_fresh_look_does(texts: list[str]) -> None:
+    """One instance over many buffers (regions learnt from earlier ones substituted first) gives what a
+    fresh instance gives on each buffer alone."""
+    ph = Placeholders(["prod"], ["111111111111"])
+    for text in texts:
+        data = orjson.dumps({"v": text})
+        assert ph.sub_bytes(data) == Placeholders(["prod"], ["111111111111"]).sub_bytes(data)

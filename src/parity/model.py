@@ -9,7 +9,11 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
+
+from typing_extensions import dataclass_transform
+
+_T = TypeVar("_T")
 
 # JSON-like attribute values: what sources produce and what the store keeps.
 Json = Any
@@ -50,7 +54,16 @@ class Location:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True, weakref_slot=True)  # weakly referenced by parity.compare.ComparisonMemo
+@dataclass_transform(frozen_default=True, field_specifiers=(field,))
+def _immutable(cls: type[_T]) -> type[_T]:
+    """A dataclass frozen for the type checker (mypy rejects any assignment to a field), a plain slots class at
+    run time: a frozen dataclass's __init__ sets each field through object.__setattr__ and costs twice as much
+    (200,000 resources: 0.81 s against 0.37 s), on the hot path of every scan and comparison. Weakly
+    referenceable: parity.compare.ComparisonMemo remembers resources without keeping them alive."""
+    return dataclass(slots=True, weakref_slot=True)(cls)
+
+
+@_immutable
 class Resource:
     """One normalised object from one source.
 
@@ -61,6 +74,9 @@ class Resource:
     ``group/version/kind/namespace/name``, config relative path); cross-environment pairing derives its
     keys from this, ``name``, ``address`` and ``tags``.
     ``attributes``: JSON-like values; secret-looking values are already ``<redacted:...>`` markers.
+
+    Immutable by contract (memos hand the same object to later scans): never assign to a field or change
+    ``attributes`` in place; build a new one (``dataclasses.replace``).
     """
 
     type: str

@@ -141,21 +141,28 @@ def serialize_records(values: Sequence[dict[str, Any]], sort_keys: bool = False,
 
 
 def _case_groups(tokens: Sequence[str]) -> tuple[tuple[tuple[str, ...], bool], ...] | None:
-    """The token spellings as three groups (lower, Capitalised, UPPER; longest first in each), each with
-    whether its spellings share a leading literal of 2+ characters; None when not all tokens qualify.
+    """The token spellings as two groups, lower case and the rest (Capitalised and UPPER), longest first
+    in each, each with whether its spellings share a leading literal (2+ characters in lower case, where
+    single letters are everywhere; the first character in the other group, an upper-case letter); None
+    when not all tokens qualify.
 
     For ASCII-alphanumeric tokens, one pass per group gives what one pass over all spellings gives:
     two whole-part matches can then neither overlap nor touch, so no pass changes another's
-    matches. A group's spellings mostly share a leading literal (``prod``/``production``), which
-    lets the regex engine scan fast even when that spelling is absent: no presence test needed.
+    matches. A group's spellings mostly share a leading literal (``prod``/``production``,
+    ``Prod``/``PROD``), which lets the regex engine scan fast even when no spelling is present: no
+    presence test needed.
     """
     if not tokens or not all(t.isascii() and t.isalnum() for t in tokens):
         return None
     toks = sorted(set(tokens), key=lambda t: (-len(t), t))
     lower = tuple(toks)
-    cap = tuple(c for t in toks if (c := t.capitalize()) != t)
-    upper = tuple(u for t in toks if (u := t.upper()) not in (t, t.capitalize()))
-    return tuple((g, len(g) == 1 or len({v[:2] for v in g}) == 1) for g in (lower, cap, upper) if g)
+    other = [c for t in toks if (c := t.capitalize()) != t]
+    other += [u for t in toks if (u := t.upper()) not in (t, t.capitalize())]
+    rest = tuple(sorted(other, key=lambda v: (-len(v), v)))
+    groups = [(lower, len(lower) == 1 or len({v[:2] for v in lower}) == 1)]
+    if rest:
+        groups.append((rest, len({v[:1] for v in rest}) == 1))
+    return tuple(groups)
 
 
 _AWS_ID = re.compile(
@@ -194,6 +201,7 @@ class Placeholders:
         # One search telling whether sub_str could change a string at all (most names: no).
         self._any_s = re.compile("|".join(p for p in (tok, acct, _REGION_S.pattern, _AWS_ID_S.pattern) if p))
         self._tok_groups = _case_groups(self.tokens)
+        self._regions: tuple[str, ...] = ()  # AWS regions seen so far (see _sub_regions)
         # Batching with _SEP is exact unless a configured token or account could match inside it.
         self._batchable = not any(c in v for v in (*self._variants, *self.accounts) for c in _SEP.decode())
 
@@ -244,9 +252,7 @@ class Placeholders:
                 data = _token_regex(present).sub(b"{env}", data)
         if self._acct_b is not None:
             data = self._acct_b.sub(b"{account}", data)
-        regions = regions_in(data)
-        if regions:
-            data = _region_regex(regions).sub(b"{region}", data)
+        data = self._sub_regions(data)
         data = _AWS_ID.sub(b"-{id}", data)
         if b"arn:" in data:
             data = self._arn_b.sub(rb"\1{account}", data)
@@ -256,6 +262,22 @@ class Placeholders:
     def profile(self) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
         """Everything the substitution depends on: equal profiles substitute equal bytes equally."""
         return (self.tokens, self.accounts, self.foreign_accounts)
+
+    def _sub_regions(self, data: bytes) -> bytes:
+        """Every AWS region name in ``data`` -> ``{region}``. Finding which regions a buffer holds costs a
+        look at every candidate; an inventory holds few regions, so the ones seen in earlier buffers are
+        substituted first and only what is left is looked at (usually nothing). Regions never overlap as
+        whole parts, so the order of substitution does not matter."""
+        known = self._regions
+        if known:
+            data = _region_regex(known).sub(b"{region}", data)
+            if _REGION_MIDDLE.search(data) is None:
+                return data
+        found = tuple(r for r in regions_in(data) if r not in known)
+        if found:
+            self._regions = tuple(sorted({*known, *found}))
+            data = _region_regex(found).sub(b"{region}", data)
+        return data
 
     def sub_records(self, values: Sequence[dict[str, Any]], chunk: int = 2000, sort_keys: bool = True) -> list[bytes]:
         """``[sub_bytes(JSON of v) for v in values]`` (sorted keys unless ``sort_keys`` is false), one pass per
