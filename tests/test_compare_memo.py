@@ -19,6 +19,7 @@ from parity.config import load_config
 from parity.model import Resource, Snapshot
 from parity.normalize import canonicalize, default_kb
 from parity.normalize.placeholders import Placeholders, serialize_records
+from parity.pipeline import ScanMemo
 from parity.watch.runner import Watcher
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
@@ -192,3 +193,25 @@ def test_watch_compares_through_one_memo_across_scans(tmp_path: Path) -> None:
     again = run_scan(loaded, None, progress=False, memo=memo)
     assert memo.comparison.hits > 0 and memo.canonical.hits == memo.canonical.misses  # nothing changed
     assert [f.id for f in again.findings] == [f.id for f in plain.findings]
+
+
+def test_a_change_between_watched_scans_is_found_through_the_memo(tmp_path: Path) -> None:
+    """Scan, change one setting in production, scan again through the same memo: the new difference is
+    reported, exactly as a scan without the memo reports it."""
+    demo = tmp_path / "greenflash"
+    shutil.copytree(EXAMPLE, demo)
+    loaded = load_config(demo / "parity.yaml")
+    memo = ScanMemo()
+    first = run_scan(loaded, None, progress=False, memo=memo)
+    values = demo / "config" / "production" / "values-production.yaml"
+    values.write_text(values.read_text().replace('tag: "3.1.0"', 'tag: "3.1.1-hotfix"'))
+    again = run_scan(loaded, None, progress=False, memo=memo)
+    plain = run_scan(loaded, None, progress=False)
+    assert memo.canonical.hits > 0 and memo.comparison.hits > 0
+    assert [(f.id, f.changes) for f in again.findings] == [(f.id, f.changes) for f in plain.findings]
+
+    def tag_changes(report: Any) -> list[Any]:
+        return [c for f in report.findings for c in f.changes if c.path.endswith("image.tag")]
+
+    assert tag_changes(first) == []
+    assert [(c.left, c.right) for c in tag_changes(again)] == [("3.1.0", "3.1.1-hotfix")]
