@@ -123,22 +123,20 @@ def _walk(v: Json, node: RuleNode | None) -> Json:
         exact_only = node.any_key is None
         for k, x in v.items():
             child = keys.get(k) if exact_only else node.child(k)
-            if child is None:  # as in _plain
+            if child is None:
                 tx = type(x)
                 if tx is str:
                     if not x:
                         continue
                     if x[0] in _JSON_START:
                         x = _plain_str(x)
-                        if _is_empty(x):
-                            continue
                 elif tx is dict or tx is list:
                     if not x:
                         continue
                     x = _plain(x)
-                    if not x:
-                        continue
                 elif x is None:
+                    continue
+                if _is_empty(x):
                     continue
                 out[k] = x
                 continue
@@ -222,7 +220,7 @@ def canonical_attributes(type_: str, attributes: Mapping[str, Json], kb: NoiseKB
 
 
 def with_attributes(r: Resource, attributes: Mapping[str, Json]) -> Resource:
-    """``dataclasses.replace(r, attributes=attributes)`` at a third of its cost (no field introspection)."""
+    """``dataclasses.replace(r, attributes=attributes)`` without its field introspection (200k: 0.27 s, not 0.72 s)."""
     return Resource(r.type, r.id, r.key, attributes, r.tags, r.origin, r.owner, r.name, r.address, r.location)
 
 
