@@ -46,7 +46,7 @@ def _names(ph: Placeholders, resources: list[Resource]) -> list[str | None]:
     return [next(subs) if r.name else None for r in resources]
 
 
-def _unique_index(keys: list[str | None]) -> dict[str, int]:
+def _unique_index(keys: Sequence[str | None]) -> dict[str, int]:
     """key -> index of its only holder, or -1 when several hold it; in order of first appearance."""
     got = dict(zip(keys, range(len(keys)), strict=True))
     if len(got) == len(keys) and None not in got:
@@ -61,8 +61,8 @@ def _unique_index(keys: list[str | None]) -> dict[str, int]:
 def match_unique_keys(
     left: list[Resource],
     right: list[Resource],
-    keys_l: list[str | None],
-    keys_r: list[str | None],
+    keys_l: Sequence[str | None],
+    keys_r: Sequence[str | None],
     pairs: list[tuple[Resource, Resource]],
 ) -> tuple[list[Resource], list[Resource]]:
     """:func:`match_unique` with each side's keys already computed (``keys_l[i]`` is ``left[i]``'s key)."""
@@ -125,7 +125,7 @@ def pair_resources(
             ul, ur = match_unique_keys(ul, ur, _names(left_ph, ul), _names(right_ph, ur), pairs)
         if ul and ur:
             keys_l, keys_r = left_ph.sub_strs([r.key for r in ul]), right_ph.sub_strs([r.key for r in ur])
-            ul, ur = match_unique_keys(ul, ur, list(keys_l), list(keys_r), pairs)
+            ul, ur = match_unique_keys(ul, ur, keys_l, keys_r, pairs)
         only_l.extend(ul)
         only_r.extend(ur)
     return Pairing(tuple(pairs), tuple(only_l), tuple(only_r))
