@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity.normalize import Placeholders
+from parity.normalize.placeholders import serialize_records
 
 PROD = Placeholders(["prod", "prd", "production"], ["111111111111"], ["222222222222"])
 
@@ -114,6 +115,11 @@ def test_batched_records_match_one_by_one(values: list[dict[str, Any]]) -> None:
     assert PROD.sub_records(values, chunk=2) == expected
     odd = Placeholders(["prod", "a|b"], ["111111111111"])  # a token that could touch the separator
     assert odd.sub_records(values) == [odd.sub_bytes(orjson.dumps(v, option=sort)) for v in values]
+    unsorted = orjson.OPT_NON_STR_KEYS
+    assert serialize_records(values, chunk=2) == [orjson.dumps(v, option=unsorted) for v in values]
+    one_by_one = [PROD.sub_bytes(orjson.dumps(v, option=unsorted)) for v in values]
+    assert PROD.sub_records(values, sort_keys=False) == one_by_one
+    assert PROD.sub_serialized(serialize_records(values)) == PROD.sub_records(values, sort_keys=False)
 
 
 EDGY = Placeholders(["nprod", "prod", "Stg", "t1", "x"], ["111111111111"])

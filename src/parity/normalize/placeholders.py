@@ -120,23 +120,32 @@ _SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
 _UNSORTED = orjson.OPT_NON_STR_KEYS
 
 
+def _batch_dumps(values: Sequence[dict[str, Any]], opt: int) -> bytes:
+    """One ``orjson.dumps`` of ``[v1, SEP, v2, SEP, ...]`` (see :func:`_split_batch`)."""
+    seq: list[Any] = [_SEP_VALUE] * (2 * len(values) - 1)
+    seq[0::2] = values
+    return orjson.dumps(seq, option=opt)
+
+
+def _split_batch(data: bytes, n: int) -> list[bytes] | None:
+    """The ``n`` values' JSON from (substituted) :func:`_batch_dumps` output; None when the separator
+    also occurs inside the data."""
+    parts = data.split(_SEP)
+    if len(parts) != n:
+        return None
+    parts[0] = parts[0][1:]  # the list's "[" and "]"
+    parts[-1] = parts[-1][:-1]
+    return parts
+
+
 def serialize_records(values: Sequence[dict[str, Any]], sort_keys: bool = False, chunk: int = 2000) -> list[bytes]:
     """``[orjson.dumps(v) for v in values]`` (keys sorted when asked), with one ``dumps`` per chunk."""
     opt = _SORTED if sort_keys else _UNSORTED
     out: list[bytes] = []
     for i in range(0, len(values), chunk):
         part = values[i : i + chunk]
-        n = len(part)
-        if n > 1:
-            seq: list[Any] = [_SEP_VALUE] * (2 * n - 1)
-            seq[0::2] = part
-            got = orjson.dumps(seq, option=opt).split(_SEP)
-            if len(got) == n:  # else the separator also occurs in the data itself
-                got[0] = got[0][1:]
-                got[-1] = got[-1][:-1]
-                out += got
-                continue
-        out += [orjson.dumps(v, option=opt) for v in part]
+        got = _split_batch(_batch_dumps(part, opt), len(part)) if len(part) > 1 else None
+        out += got if got is not None else [orjson.dumps(v, option=opt) for v in part]
     return out
 
 
@@ -304,13 +313,9 @@ class Placeholders:
 
     def _sub_batch(self, values: Sequence[dict[str, Any]], sort_keys: bool) -> list[bytes]:
         n = len(values)
-        if n > 1 and self._batchable:
-            seq: list[Any] = [_SEP_VALUE] * (2 * n - 1)
-            seq[0::2] = values
-            parts = self.sub_bytes(orjson.dumps(seq, option=_SORTED if sort_keys else _UNSORTED)).split(_SEP)
-            if len(parts) == n:  # else the separator also occurs in the data itself
-                parts[0] = parts[0][1:]  # the list's "[" and "]"
-                parts[-1] = parts[-1][:-1]
+        if n > 1 and self._batchable:  # one serialisation, substituted whole, then split
+            parts = _split_batch(self.sub_bytes(_batch_dumps(values, _SORTED if sort_keys else _UNSORTED)), n)
+            if parts is not None:
                 return parts
         if not values:
             return []
