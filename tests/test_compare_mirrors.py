@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity.compare import Inventory, Rules, compare_mirrors, mirror_report, pair_resources
+from parity.compare.pairing import match_unique_keys
 from parity.config import Expected
 from parity.model import Coverage, CoverageGap, Resource, Snapshot
 from parity.normalize import Placeholders, canonicalize
@@ -91,6 +92,26 @@ def test_pairing_properties(left_spec: list[tuple[str, str, str]], right_spec: l
     seen_r = [b.id for _, b in p.pairs] + [x.id for x in p.only_right]
     assert sorted(seen_l) == sorted(x.id for x in left)  # every resource exactly once
     assert sorted(seen_r) == sorted(x.id for x in right)
+
+
+KEYS = st.lists(st.sampled_from(["k1", "k2", "k3", "k4", "k5", None]), max_size=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(KEYS, KEYS)
+def test_match_unique_keys_pairs_exactly_the_keys_unique_on_both_sides(
+    keys_l: list[str | None], keys_r: list[str | None]
+) -> None:
+    """Against the definition: a key held by exactly one resource on each side pairs them, in left order."""
+    left = [Resource("t", f"L{i}", f"l{i}") for i in range(len(keys_l))]
+    right = [Resource("t", f"R{i}", f"r{i}") for i in range(len(keys_r))]
+    pairs: list[tuple[Resource, Resource]] = []
+    rest_l, rest_r = match_unique_keys(left, right, keys_l, keys_r, pairs)
+    unique = {k for k in keys_l if k is not None and keys_l.count(k) == 1 and keys_r.count(k) == 1}
+    expected = [(left[i].id, right[keys_r.index(k)].id) for i, k in enumerate(keys_l) if k in unique]
+    assert [(a.id, b.id) for a, b in pairs] == expected
+    assert [r.id for r in rest_l] == [r.id for r, k in zip(left, keys_l, strict=True) if k not in unique]
+    assert [r.id for r in rest_r] == [r.id for r, k in zip(right, keys_r, strict=True) if k not in unique]
 
 
 # ---------------------------------------------------------------------------------------- mirrors

@@ -68,6 +68,15 @@ def match_unique_keys(
     """:func:`match_unique` with each side's keys already computed (``keys_l[i]`` is ``left[i]``'s key)."""
     gl = _unique_index(keys_l)
     gr = _unique_index(keys_r)
+    if len(gl) == len(keys_l) and len(gr) == len(keys_r):  # every key present and unique: set lookups only
+        found = [(left[i], right[gr[k]]) for i, k in enumerate(keys_l) if k in gr]
+        if not found:
+            return left, right
+        pairs += found
+        return (
+            [r for r, k in zip(left, keys_l, strict=True) if k not in gr] if len(found) < len(left) else [],
+            [r for r, k in zip(right, keys_r, strict=True) if k not in gl] if len(found) < len(right) else [],
+        )
     used_l: set[int] = set()
     used_r: set[int] = set()
     get_r = gr.get
