@@ -27,10 +27,6 @@ from parity.normalize.placeholders import Placeholders, serialize_records
 _SLACK = 10_000  # entries a table may hold beyond twice one comparison's before it is cut back
 
 
-def digest(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
-
-
 @dataclass
 class ComparisonMemo:
     """Substituted-content digests by content digest, per placeholder profile (see the module docstring)."""
@@ -42,7 +38,7 @@ class ComparisonMemo:
     _objects: dict[Hashable, dict[int, tuple[weakref.ref[Resource], bytes]]] = field(default_factory=dict)
 
     def digests(self, ph: Placeholders, records: Sequence[bytes]) -> list[bytes]:
-        """``[digest(ph.sub_bytes(r)) for r in records]``, substituting only what this memo has not seen."""
+        """``[sha256(ph.sub_bytes(r)) for r in records]``, substituting only what this memo has not seen."""
         profile = ph.profile
         table = self._tables.pop(profile, None)
         if table is None:
@@ -50,14 +46,15 @@ class ComparisonMemo:
             while len(self._tables) >= self.max_profiles:
                 del self._tables[next(iter(self._tables))]
         self._tables[profile] = table  # most recently used last
-        keys = [digest(r) for r in records]
+        sha256 = hashlib.sha256
+        keys = [sha256(r).digest() for r in records]
         get = table.get
         out = [get(k) for k in keys]
         missing = [i for i, d in enumerate(out) if d is None]
         if missing:
             subs = ph.sub_serialized([records[i] for i in missing])
             for i, s in zip(missing, subs, strict=True):
-                table[keys[i]] = out[i] = digest(s)
+                table[keys[i]] = out[i] = sha256(s).digest()
         self.misses += len(missing)
         self.hits += len(records) - len(missing)
         if len(table) > 2 * len(keys) + _SLACK:  # keep what this comparison used, drop the rest
@@ -74,26 +71,34 @@ class ComparisonMemo:
         the previous comparison under this profile is answered without serialising it again (canonical
         resources are immutable, and :class:`parity.normalize.CanonicalMemo` hands back the same object
         for unchanged content)."""
-        seen = self._objects.get(ph.profile, {})
+        seen = self._objects.pop(ph.profile, None)
         out: list[bytes | None] = []
         todo: list[int] = []
-        for i, r in enumerate(resources):
-            got = seen.get(id(r))
-            if got is not None and got[0]() is r:
-                out.append(got[1])
-            else:
-                out.append(None)
-                todo.append(i)
+        if seen:
+            for i, r in enumerate(resources):
+                got = seen.get(id(r))
+                if got is not None and got[0]() is r:
+                    out.append(got[1])
+                else:
+                    out.append(None)
+                    todo.append(i)
+        else:
+            out = [None] * len(resources)
+            todo = list(range(len(resources)))
         if todo:
             records = serialize_records(comparables([resources[i] for i in todo]))
             for i, d in zip(todo, self.digests(ph, records), strict=True):
                 out[i] = d
-        self.hits += len(resources) - len(todo)
-        # What this comparison used, by object. Weakly: a resource nobody else keeps (rebuilt from the store
-        # for each comparison) must not be kept alive by the memo; a dead reference never matches again.
-        self._objects[ph.profile] = {id(r): (weakref.ref(r), d) for r, d in zip(resources, out, strict=True)}  # type: ignore[misc]
-        while len(self._objects) > self.max_profiles:
-            del self._objects[next(iter(self._objects))]
+        hits = len(resources) - len(todo)
+        self.hits += hits
+        if hits or seen is None:
+            # What this comparison used, by object. Weakly: a resource nobody else keeps must not be kept
+            # alive by the memo; a dead reference never matches again. Not recorded after a comparison that
+            # had a record and found nothing in it (resources rebuilt from the store for each comparison):
+            # the next one then skips the lookups, and records again.
+            self._objects[ph.profile] = {id(r): (weakref.ref(r), d) for r, d in zip(resources, out, strict=True)}  # type: ignore[misc]
+            while len(self._objects) > self.max_profiles:
+                del self._objects[next(iter(self._objects))]
         return out  # type: ignore[return-value]  # every entry is filled above
 
     def __len__(self) -> int:
