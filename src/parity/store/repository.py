@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from parity.errors import ParityError
+from parity.interrupt import shielded
 from parity.model import Finding, Snapshot
 from parity.store import findings_store, history, inventory, watch_store
 from parity.store.engine import WRITE, create_engine, migrate, parse_url, translated
@@ -31,28 +32,36 @@ class Store(watch_store.WatchStoreMethods):
         parsed = parse_url(url)
         self.url = parsed.render_as_string(hide_password=True)  # masked: safe to show
         self._engine = create_engine(parsed)
-        with translated(self.url), self._engine.connect():
+        with shielded(), translated(self.url), self._engine.connect():
             pass  # fail now, with a clear message, if the database cannot be reached
 
     # ------------------------------------------------------------ plumbing
+    # Every use of a connection is shielded (parity.interrupt): a signal never cuts a transaction in half.
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with translated(self.url), self._engine.connect() as conn, conn.begin():
+        with shielded(), translated(self.url), self._engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
         """One transaction that takes the write lock first (see engine.py): committed whole or not at all."""
-        with translated(self.url), self._engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
+        with (
+            shielded(),
+            translated(self.url),
+            self._engine.connect().execution_options(**{WRITE: True}) as conn,
+            conn.begin(),
+        ):
             yield conn
 
     def migrate(self) -> None:
         """Bring the schema to the newest revision (Alembic ``upgrade head``); idempotent and cheap."""
-        migrate(self._engine, self.url)
+        with shielded():
+            migrate(self._engine, self.url)
 
     def close(self) -> None:
-        self._engine.dispose()
+        with shielded():
+            self._engine.dispose()
 
     def __enter__(self) -> Store:
         return self

@@ -9,7 +9,10 @@ Guarantees and how they are kept:
   no traceback) and counted in the metrics; the next run follows the schedule as usual.
 - **SIGTERM / SIGINT never leave half a scan**: the signal sets the stop flag; if a scan is being collected,
   compared or stored, it is abandoned by raising :class:`Shutdown` in it, and the store's transaction rolls
-  back (or had committed whole). Alert delivery is never interrupted mid-request: the loop stops after it.
+  back (or had committed whole). A signal that arrives inside a store transaction is held until the
+  transaction has ended (:mod:`parity.interrupt`): cut inside the driver, a connection could keep SQLite's
+  write lock and the watcher's own next write would wait out the busy timeout. Alert delivery is never
+  interrupted mid-request: the loop stops after it.
 - **alerts exactly once**: queued with the scan, delivered after commit, unsent ones first on start-up.
 """
 
@@ -32,6 +35,7 @@ from parity.alerts.deliver import deliver, drain
 from parity.cli.compare_cmds import open_store, run_scan
 from parity.config import LoadedConfig
 from parity.errors import ParityError
+from parity.interrupt import set_hook, shielded_now
 from parity.pipeline import ScanMemo
 from parity.store import Store
 from parity.watch.metrics import WatchMetrics, serve
@@ -96,9 +100,15 @@ class Watcher:
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         self.stop.set()
-        if self._interruptible:
+        if self._interruptible and not shielded_now():  # inside a store transaction: at its end (_stop_if_asked)
             self._interruptible = False
             raise Shutdown(signal.Signals(signum).name)
+
+    def _stop_if_asked(self) -> None:
+        """Called where a shielded block of the main thread ends (parity.interrupt): abandon the scan there."""
+        if self.stop.is_set() and self._interruptible:
+            self._interruptible = False
+            raise Shutdown("stopping")
 
     @contextmanager
     def _abandonable(self) -> Iterator[None]:
@@ -114,6 +124,7 @@ class Watcher:
 
     def run(self) -> int:
         previous = {s: signal.signal(s, self._on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+        set_hook(self._stop_if_asked)
         server = None
         try:
             self.store = open_store(self.loaded)
@@ -132,6 +143,7 @@ class Watcher:
         except Shutdown:
             pass
         finally:
+            set_hook(None)
             for s, handler in previous.items():
                 signal.signal(s, handler)
             if server is not None:
