@@ -62,7 +62,7 @@ def wait_for(pred: Callable[[], object], timeout: float, what: str) -> None:
 class Proc:
     def __init__(self, cfg: Path, log: Path, *args: str) -> None:
         self.log = log
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"}  # SIGABRT dumps every thread
         env.pop("PARITY_DEBUG", None)
         with log.open("w") as err:
             self.p = subprocess.Popen(
@@ -78,8 +78,12 @@ class Proc:
         try:
             return self.p.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait(timeout=10)
+            self.p.send_signal(signal.SIGABRT)  # the log then shows where it hung
+            try:
+                self.p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(timeout=10)
             raise AssertionError(f"parity watch did not stop on SIGTERM:\n{self.text()}") from None
 
 
