@@ -217,26 +217,20 @@ class Placeholders:
     def sub_str(self, s: str) -> str:
         if "arn:" not in s and self._any_s.search(" " + s) is None:
             return s  # no pass would match (each pass then sees the string unchanged)
-        if self._tok_s is not None:
-            s = self._tok_s.sub(ENV, s)
-        if self._acct_s is not None:
-            s = self._acct_s.sub(ACCOUNT, '"' + s)[1:]  # as serialised: a quote before the start
-        s = _REGION_S.sub(REGION, s)
-        s = _AWS_ID_S.sub("-" + ID, " " + s)[1:]  # the id pattern looks one character before the prefix
-        if "arn:" in s:
-            s = self._arn_s.sub(r"\1{account}", s)
-        return s
+        return self._sub_joined('"' + s)[1:]  # as serialised: a quote before the start
 
     def sub_strs(self, strings: Sequence[str]) -> list[str]:
         """``[sub_str(s) for s in strings]``, one pass per pattern over them all (names for pairing)."""
         if len(strings) < 2 or any("\n" in s for s in strings):
             return [self.sub_str(s) for s in strings]
-        # Each string behind a raw newline and a quote: to every pattern that is what sub_str puts before
-        # one string (a quote for the account pattern, a non-alphanumeric for the rest); no match spans it.
+        # Each string behind a raw newline and a quote, as sub_str puts a quote before one string: the
+        # patterns look at most at that quote before a string's start, and no match spans it.
         out = self._sub_joined('"' + '\n"'.join(strings))[1:].split('\n"')
         return out if len(out) == len(strings) else [self.sub_str(s) for s in strings]
 
     def _sub_joined(self, s: str) -> str:
+        """Every string pass over ``s``, whose strings each follow a quote (the account and id patterns
+        look one character before a match)."""
         if self._tok_s is not None:
             s = self._tok_s.sub(ENV, s)
         if self._acct_s is not None:
