@@ -57,9 +57,10 @@ class Location:
 @dataclass_transform(frozen_default=True, field_specifiers=(field,))
 def _immutable(cls: type[_T]) -> type[_T]:
     """A dataclass frozen for the type checker (mypy rejects any assignment to a field), a plain slots class at
-    run time: a frozen dataclass's __init__ sets each field through object.__setattr__ and costs twice as much
-    (200,000 resources: 0.81 s against 0.37 s), on the hot path of every scan and comparison. Weakly
-    referenceable: parity.compare.ComparisonMemo remembers resources without keeping them alive."""
+    run time: a frozen dataclass's __init__ sets each field through object.__setattr__ and costs several times
+    as much (200,000 resources: 0.80 s against 0.17 s CPU, `bench/run breakdown`), on the hot path of every
+    scan and comparison. Weakly referenceable: parity.compare.ComparisonMemo remembers resources without
+    keeping them alive."""
     return dataclass(slots=True, weakref_slot=True)(cls)
 
 

@@ -220,7 +220,8 @@ def canonical_attributes(type_: str, attributes: Mapping[str, Json], kb: NoiseKB
 
 
 def with_attributes(r: Resource, attributes: Mapping[str, Json]) -> Resource:
-    """``dataclasses.replace(r, attributes=attributes)`` without its field introspection (200k: 0.27 s, not 0.72 s)."""
+    """``dataclasses.replace(r, attributes=attributes)`` without its field introspection: a quarter of the cost
+    (``bench/run breakdown``)."""
     return Resource(r.type, r.id, r.key, attributes, r.tags, r.origin, r.owner, r.name, r.address, r.location)
 
 
