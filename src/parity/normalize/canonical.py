@@ -119,35 +119,39 @@ def _walk(v: Json, node: RuleNode | None) -> Json:
     t = type(v)
     if t is dict:
         out: dict[str, Json] = {}
-        keys = node.keys
-        exact_only = node.any_key is None
+        rule = node.keys.get if node.any_key is None else node.child
         for k, x in v.items():
-            child = keys.get(k) if exact_only else node.child(k)
-            if child is None:
+            child = rule(k)
+            if child is None:  # as in _plain: only a value that was rewritten can have become empty
                 tx = type(x)
                 if tx is str:
                     if not x:
                         continue
                     if x[0] in _JSON_START:
                         x = _plain_str(x)
+                        if _is_empty(x):
+                            continue
                 elif tx is dict or tx is list:
                     if not x:
                         continue
                     x = _plain(x)
+                    if not x:
+                        continue
                 elif x is None:
-                    continue
-                if _is_empty(x):
                     continue
                 out[k] = x
                 continue
             if child.drop:
                 continue
-            else:
+            tx = type(x)
+            if tx is dict or tx is list:
                 x = _walk(x, child)
-                if child.default is not None:
-                    d = child.default[0]
-                    if type(x) is type(d) and x == d:
-                        continue
+            elif tx is str and x:
+                x = _plain_str(x)
+            if child.default is not None:
+                d = child.default[0]
+                if type(x) is type(d) and x == d:
+                    continue
             if _is_empty(x):
                 continue
             out[k] = x
@@ -156,7 +160,15 @@ def _walk(v: Json, node: RuleNode | None) -> Json:
         return out
     if t is list:
         items = node.items
-        lst = [_walk(x, items) for x in v]
+        if items is None:
+            lst = _plain(v)
+        else:  # scalars as _walk would handle them, without a call each
+            lst = [
+                _walk(x, items)
+                if (type(x) is dict or type(x) is list)
+                else (_plain_str(x) if type(x) is str and x else x)
+                for x in v
+            ]
         if node.unordered:
             lst.sort(key=sort_key)
         return lst
