@@ -69,9 +69,9 @@ def match_unique_keys(
     gl = _unique_index(keys_l)
     gr = _unique_index(keys_r)
     if len(gl) == len(keys_l) and len(gr) == len(keys_r):  # every key present and unique: set lookups only
-        found = [(left[i], right[gr[k]]) for i, k in enumerate(keys_l) if k in gr]
-        if not found:
+        if gr.keys().isdisjoint(keys_l):  # nothing pairs (keys holding the environment's name): one C loop
             return left, right
+        found = [(left[i], right[gr[k]]) for i, k in enumerate(keys_l) if k in gr]
         pairs += found
         return (
             [r for r, k in zip(left, keys_l, strict=True) if k not in gr] if len(found) < len(left) else [],
