@@ -73,9 +73,10 @@ def match_unique_keys(
             return left, right
         found = [(left[i], right[gr[k]]) for i, k in enumerate(keys_l) if k in gr]
         pairs += found
+        # What stays unpaired, in input order: the keys one side has and the other lacks (set differences).
         return (
-            [r for r, k in zip(left, keys_l, strict=True) if k not in gr] if len(found) < len(left) else [],
-            [r for r, k in zip(right, keys_r, strict=True) if k not in gl] if len(found) < len(right) else [],
+            [left[i] for i in sorted(gl[k] for k in gl.keys() - gr.keys())] if len(found) < len(left) else [],
+            [right[i] for i in sorted(gr[k] for k in gr.keys() - gl.keys())] if len(found) < len(right) else [],
         )
     used_l: set[int] = set()
     used_r: set[int] = set()
