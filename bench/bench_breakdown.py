@@ -8,7 +8,13 @@ Three parts, each timed by CPU time in this one process (ratios within a part ar
 1. building resources: `Resource` as it is (frozen for the type checker only) against a frozen dataclass
    of the same fields, and `with_attributes` against `dataclasses.replace`;
 2. a first comparison of the stored inventories, per phase (`mirror_report` with its steps wrapped);
-3. placeholder substitution of one side, per pass, and the same passes as one alternation.
+3. placeholder substitution of one side, per pass, and the same passes as one alternation;
+4. the two sides' substitution one after the other, in two processes (fork, the child's bytes back over a
+   pipe), and in two threads with the ``regex`` module, which can release the GIL while it matches (wall
+   time: what parallelism would buy on this machine);
+5. parsing the raw inventories of a scan in a fresh process, again after a previous scan was parsed and
+   canonicalised in the same process (wall, user and system time, minor page faults), and the latter once
+   more right after another process touched 6 GB.
 """
 
 from __future__ import annotations
@@ -17,8 +23,12 @@ import argparse
 import dataclasses
 import datetime as dt
 import gc
+import os
 import re
+import resource
+import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -142,17 +152,170 @@ def passes(inv: Inventory) -> None:
     print(f"   {'tokens+accounts+regions as one alternation':30s} {took:.2f}")
 
 
+def _sides(invs: list[Inventory]) -> list[tuple[P.Placeholders, list[bytes]]]:
+    """Each side's placeholders (the other's account foreign) and its comparable values, serialised."""
+    kb = default_kb()
+    out = []
+    for inv, other in ((invs[0], invs[1]), (invs[1], invs[0])):
+        env, oenv = bench_compare.ENVS[inv.environment], bench_compare.ENVS[other.environment]
+        ph = P.Placeholders([env["token"]], [env["account"]], [oenv["account"]])
+        out.append((ph, P.serialize_records(mirrors_mod._comparables(list(inv.resources()), kb))))
+    return out
+
+
+def _forked(sides: list[tuple[P.Placeholders, list[bytes]]]) -> tuple[float, float]:
+    """Wall time of both sides' substitution with the second side in a forked child, and of the child's own."""
+    t0 = time.perf_counter()
+    rfd, wfd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: substitute, send the bytes and the time it took, exit without cleanup
+        os.close(rfd)
+        t = time.perf_counter()
+        data = b"\n".join(sides[1][0].sub_serialized(sides[1][1]))
+        took = f"{time.perf_counter() - t:.6f}".encode()
+        with os.fdopen(wfd, "wb") as f:
+            f.write(took + b"\n" + data)
+        os._exit(0)
+    os.close(wfd)
+    sides[0][0].sub_serialized(sides[0][1])
+    with os.fdopen(rfd, "rb") as f:
+        took, _, data = f.read().partition(b"\n")
+    os.waitpid(pid, 0)
+    data.split(b"\n")
+    return time.perf_counter() - t0, float(took)
+
+
+def _three_passes(ph: P.Placeholders, compile_: Callable[[bytes], Any]) -> list[tuple[Any, bytes]]:
+    """The token, account and generated-id passes of ``ph``, compiled by ``compile_``."""
+    steps = [(compile_(P._token_regex(g).pattern), b"{env}") for g, _ in ph._tok_groups or ()]
+    if ph._acct_b is not None:
+        steps.append((compile_(ph._acct_b.pattern), b"{account}"))
+    steps.append((compile_(P._AWS_ID.pattern), b"-{id}"))
+    return steps
+
+
+def _run_passes(steps: list[tuple[Any, bytes]], records: list[bytes], **kw: Any) -> None:
+    for i in range(0, len(records), 2000):
+        data = b"\n".join(records[i : i + 2000])
+        for pat, rep in steps:
+            data = pat.sub(rep, data, **kw)
+
+
+def _threaded_regex(sides: list[tuple[P.Placeholders, list[bytes]]]) -> tuple[float, float, float]:
+    """Wall time of the token, account and id passes over both sides: with ``re`` one side after the other,
+    with the ``regex`` module one side after the other and in two threads (``concurrent=True`` releases
+    the GIL while matching)."""
+    import regex  # a dependency of python-hcl2, not of parity's own code
+
+    plain = [(_three_passes(ph, re.compile), recs) for ph, recs in sides]
+    alt = [(_three_passes(ph, lambda p: regex.compile(p, flags=regex.V0)), recs) for ph, recs in sides]
+    t = time.perf_counter()
+    for steps, recs in plain:
+        _run_passes(steps, recs)
+    with_re = time.perf_counter() - t
+    t = time.perf_counter()
+    for steps, recs in alt:
+        _run_passes(steps, recs, concurrent=True)
+    serial = time.perf_counter() - t
+    t = time.perf_counter()
+    other = threading.Thread(target=_run_passes, args=alt[1], kwargs={"concurrent": True})
+    other.start()
+    _run_passes(*alt[0], concurrent=True)
+    other.join()
+    return with_re, serial, time.perf_counter() - t
+
+
+def parallel(invs: list[Inventory]) -> None:
+    print("4. both sides' placeholder substitution: serial against parallel (wall s, best of 3)")
+    sides = _sides(invs)
+
+    def serial() -> float:
+        t = time.perf_counter()
+        for ph, recs in sides:
+            ph.sub_serialized(recs)
+        return time.perf_counter() - t
+
+    print(f"   one after the other           {min(serial() for _ in range(3)):.2f}")
+    best = min(_forked(sides) for _ in range(3))
+    print(f"   second side in a forked child {best[0]:.2f}   (the child's substitution alone {best[1]:.2f})")
+    got = [_threaded_regex(sides) for _ in range(3)]
+    print("   token, account and id passes only:")
+    print(f"     re, one side after the other     {min(g[0] for g in got):.2f}")
+    print(f"     regex, one side after the other  {min(g[1] for g in got):.2f}")
+    print(f"     regex, two threads               {min(g[2] for g in got):.2f}")
+
+
+def _parse_timed(path: Path) -> str:
+    before, t = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    orjson.loads(path.read_bytes())
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (
+        f"wall {time.perf_counter() - t:.2f} user {after.ru_utime - before.ru_utime:.2f} "
+        f"sys {after.ru_stime - before.ru_stime:.2f} minor faults {after.ru_minflt - before.ru_minflt:,}"
+    )
+
+
+def reparse(size: int) -> None:
+    print("5. parsing a scan's raw production inventory (s), in a new process each")
+    work = Path(".parity/bench")
+    nxt = [work / f"{env}-{size}.scan2.json" for env in ("staging", "production")]
+    if not all(p.exists() for p in nxt):
+        print("   (skipped: run `bench/run compare --sizes N` first; it writes the next scan's files)")
+        return
+    # The third line touches 6 GB in another process first: on a virtual machine whose host takes back
+    # memory the guest freed, a page first touched again costs several times a recycled one.
+    touch = "b = bytearray(6 << 30)\nfor i in range(0, len(b), 4096): b[i] = 1"
+    for label, mode in (
+        ("fresh process", "fresh"),
+        ("after a previous scan", "previous"),
+        ("the same, 6 GB touched", "touched"),
+    ):
+        if mode == "touched":
+            subprocess.run([sys.executable, "-c", touch], check=True)
+            mode = "previous"
+        got = subprocess.run(
+            [sys.executable, __file__, "--reparse", mode, "--size", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        print(f"   {label:22s} {got.stdout.strip()}")
+
+
+def _reparse_child(mode: str, size: int) -> None:
+    work = Path(".parity/bench")
+    if mode == "previous":  # what parity watch holds between scans: the previous canonical inventory
+        from parity.normalize import CanonicalMemo, canonicalize
+
+        memo, kept = CanonicalMemo(), []
+        for env in ("staging", "production"):
+            res = tuple(
+                Resource(type=d["type"], id=d["id"], key=d["key"], attributes=d["attributes"])
+                for d in orjson.loads((work / f"{env}-{size}.json").read_bytes())
+            )
+            kept.append(canonicalize(Snapshot(env, "b", "terraform-state", "declared", WHEN, res), memo=memo))
+    staging = orjson.loads((work / f"staging-{size}.scan2.json").read_bytes())  # parsed first, as parity does
+    print(_parse_timed(work / f"production-{size}.scan2.json"))
+    del staging
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=100_000, help="resources per environment")
+    ap.add_argument("--reparse", choices=("fresh", "previous"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     gc.disable()  # as in the main benchmark: the data holds no cycles
+    if args.reparse:
+        _reparse_child(args.reparse, args.size)
+        return
     default_kb()
     type_info("aws_s3_bucket")
     building(200_000)
     invs = inventories(args.size)
     phases(invs)
     passes(invs[1])
+    parallel(invs)
+    reparse(args.size)
 
 
 if __name__ == "__main__":

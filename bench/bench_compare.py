@@ -495,8 +495,22 @@ def write_canonical(src: Path, dst: Path) -> None:
     gc.enable()
 
 
+_TOUCH = "b = bytearray({gb} << 30)\nfor i in range(0, len(b), 4096): b[i] = 1"
+WARM_GB = 0  # set from --warm-memory
+
+
+def _warm_memory() -> None:
+    """Touch WARM_GB of memory in a short-lived process. On a virtual machine whose host takes back the
+    memory the guest frees, a page fault on memory not touched lately costs about three times one on
+    recycled memory (`bench/run breakdown`, part 5); parsing 100k resources takes ~250k faults, so
+    without this a measurement's time depends on what ran before it."""
+    if WARM_GB > 0:
+        subprocess.run([sys.executable, "-c", _TOUCH.format(gb=WARM_GB)], check=True)
+
+
 def _child(what: str, left: Path, right: Path, timeout: float | None) -> dict[str, Any] | None:
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    _warm_memory()
     try:
         proc = subprocess.run(
             [sys.executable, __file__, "--measure", what, str(left), str(right)],
@@ -646,13 +660,26 @@ def main() -> None:
     ap.add_argument("--deepdiff-limit", type=float, default=900.0, help="seconds before deepdiff is given up")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds of all measurements; fastest kept")
     ap.add_argument("--json", help="also write the summary as JSON to this file")
+    ap.add_argument(
+        "--warm-memory",
+        type=int,
+        default=0,
+        metavar="GB",
+        help="touch GB of memory in a short-lived process before each measurement (on a VM whose host "
+        "reclaims freed memory; see docs/benchmarks.md); 0 = off",
+    )
     ap.add_argument("--measure", nargs=3, metavar=("WHAT", "LEFT", "RIGHT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
         what, left, right = args.measure
         print(json.dumps(MEASURES[what](left, right)))
         return
+    global WARM_GB
+    WARM_GB = args.warm_memory
+    if WARM_GB:
+        print(f"(each measurement after another process touched {WARM_GB} GB: --warm-memory)")
     summary = run([int(s) for s in args.sizes.split(",")], Path(args.workdir), args.deepdiff_limit, args.repeat)
+    summary["warm_memory_gb"] = WARM_GB
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2))
 
