@@ -88,6 +88,17 @@ def test_type_change_is_one_change_at_the_node() -> None:
     assert diff({"a": 1}, {"a": True}) == [Change("a", 1, True)]
 
 
+def test_values_python_calls_equal_but_json_does_not_are_changes_at_any_depth() -> None:
+    # Python's == takes True for 1 and 1 for 1.0 inside containers too; equal subtrees are skipped whole,
+    # so the skip must not hide these.
+    assert diff({"a": {"x": 1}}, {"a": {"x": True}}) == [Change("a.x", 1, True)]
+    assert diff({"a": [1.0, {"b": False}]}, {"a": [1, {"b": 0}]}) == [
+        Change("a[0]", 1.0, 1),
+        Change("a[1].b", False, 0),
+    ]
+    assert diff({"a": {"x": 1, "y": 2}}, {"a": {"y": 2, "x": 1}}) == []  # key order is not a change
+
+
 def test_odd_keys_are_quoted() -> None:
     assert paths(diff({"a.b": 1}, {"a.b": 2})) == ['["a.b"]']
 

@@ -51,10 +51,18 @@ def diff(left: Json, right: Json, rules: RuleNode | None = None, path: str = "")
     return out
 
 
+_DUMP_OPTS = orjson.OPT_NON_STR_KEYS
+
+
 def _diff(a: Json, b: Json, node: RuleNode | None, path: str, out: list[Change]) -> None:
     ta, tb = type(a), type(b)
-    if ta is tb and ta is not dict and ta is not list and a == b:
-        return
+    if ta is tb and a == b:
+        if ta is not dict and ta is not list:
+            return
+        # Equal containers are skipped whole, in C. Python's == takes 1 for True and 1.0 for 1, which are
+        # changes here: equal serialisations confirm (another key order only falls through to the walk).
+        if orjson.dumps(a, option=_DUMP_OPTS) == orjson.dumps(b, option=_DUMP_OPTS):
+            return
     if ta is dict and tb is dict:
         for k in sorted({*a, *b}, key=str):
             child = node.child(k) if node is not None else None
