@@ -18,6 +18,16 @@ _T = TypeVar("_T")
 # JSON-like attribute values: what sources produce and what the store keeps.
 Json = Any
 
+# Integers orjson writes (the store's and the comparison's serialiser): signed and unsigned 64-bit.
+_INT_MIN, _INT_END = -(2**63), 2**64
+
+
+def json_int(v: int) -> int | str:
+    """``v``, or its decimal string when it is past 64 bits: sources parsing YAML, JSON or HCL with Python
+    (which reads any size) keep such a number as text so that it can be stored and compared."""
+    return v if _INT_MIN <= v < _INT_END else str(v)
+
+
 Role = Literal["live", "declared"]
 
 Owner = Literal["terraform", "cloudformation", "helm", "kubernetes", "aws-managed", "config", "none"]

@@ -22,7 +22,7 @@ import hcl2
 from lark.exceptions import UnexpectedInput
 
 from parity.errors import InputError
-from parity.model import Json
+from parity.model import Json, json_int
 
 _BLOCK = "__is_block__"
 _OPTIONS = hcl2.SerializationOptions(
@@ -63,7 +63,9 @@ def _value(v: Any) -> Json:
         return [_value(x) for x in v]
     if isinstance(v, dict):
         return {scalar(k): _value(x) for k, x in v.items() if k != _BLOCK}
-    return v  # int, float, bool, None
+    if type(v) is int:
+        return json_int(v)
+    return v  # float, bool, None
 
 
 def _is_block_item(x: dict[str, Any]) -> bool:

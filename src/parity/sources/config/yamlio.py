@@ -6,7 +6,8 @@ that the store and the diff engine can handle and that is the same on both sides
 - timestamps and ``!!binary`` stay the strings they were written as (no ``datetime``/``bytes``);
 - unknown tags (CloudFormation ``!Ref``, Ansible ``!vault``) become ``{"!Tag": value}`` instead of an error;
 - the result is copied into fresh dicts/lists with string keys, refusing alias cycles and alias
-  "billion laughs" expansion past :data:`MAX_NODES` values.
+  "billion laughs" expansion past :data:`MAX_NODES` values; an integer past 64 bits becomes its decimal
+  string (:func:`parity.model.json_int`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import yaml
 
 from parity.errors import InputError
-from parity.model import Json
+from parity.model import Json, json_int
 from parity.sources.files import line_col
 
 # Values one file may expand to once YAML aliases are resolved; far above any real config.
@@ -72,8 +73,10 @@ def plain(value: Any, shown: str, line: int | None = None) -> Json:
         budget[0] -= 1
         if budget[0] < 0:
             raise InputError(shown, f"expands to more than {MAX_NODES:,} values (YAML aliases?)", line)
-        if isinstance(v, str | bool | int) or v is None:
+        if isinstance(v, str | bool) or v is None:
             return v
+        if isinstance(v, int):
+            return json_int(v)
         if isinstance(v, float):
             if math.isnan(v):
                 return "NaN"

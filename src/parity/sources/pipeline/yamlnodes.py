@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from parity.errors import InputError
+from parity.model import json_int
 
 MAX_VALUES = 500_000
 _MERGE = "tag:yaml.org,2002:merge"
@@ -181,4 +182,6 @@ def plain(value: Any) -> Any:
         return "!reference " + str(list(value.path))
     if isinstance(value, float) and value != value:
         return "NaN"
+    if type(value) is int:
+        return json_int(value)
     return value
