@@ -99,6 +99,12 @@ def test_values_python_calls_equal_but_json_does_not_are_changes_at_any_depth() 
     assert diff({"a": {"x": 1, "y": 2}}, {"a": {"y": 2, "x": 1}}) == []  # key order is not a change
 
 
+def test_values_orjson_cannot_write_are_walked() -> None:
+    big = 2**70  # past 64 bits: no serialisation confirms the equal subtree, the walk decides
+    assert diff({"a": {"x": big, "y": 1}}, {"a": {"x": big, "y": 1}, "b": 1}) == [Change("b", None, 1)]
+    assert diff({"a": {"x": big}}, {"a": {"x": big + 1}}) == [Change("a.x", big, big + 1)]
+
+
 def test_odd_keys_are_quoted() -> None:
     assert paths(diff({"a.b": 1}, {"a.b": 2})) == ['["a.b"]']
 

@@ -61,8 +61,11 @@ def _diff(a: Json, b: Json, node: RuleNode | None, path: str, out: list[Change])
             return
         # Equal containers are skipped whole, in C. Python's == takes 1 for True and 1.0 for 1, which are
         # changes here: equal serialisations confirm (another key order only falls through to the walk).
-        if orjson.dumps(a, option=_DUMP_OPTS) == orjson.dumps(b, option=_DUMP_OPTS):
-            return
+        try:
+            if orjson.dumps(a, option=_DUMP_OPTS) == orjson.dumps(b, option=_DUMP_OPTS):
+                return
+        except TypeError:  # what orjson cannot write (an integer past 64 bits): walked below
+            pass
     if ta is dict and tb is dict:
         for k in sorted({*a, *b}, key=str):
             child = node.child(k) if node is not None else None
