@@ -199,6 +199,11 @@ def test_integers_past_64_bits_are_kept_as_text(tmp_path: Path, redactor: Redact
     }
 
 
+def test_hcl_escapes_that_are_no_character_are_kept_as_written(tmp_path: Path, redactor: Redactor) -> None:
+    _write(tmp_path, "x.tfvars", 'a = "\\ud800 \\U00110000 \\u00e9 \\U0001F600"\n')
+    assert _one(tmp_path, redactor, "x.tfvars").attributes == {"a": "\\ud800 \\U00110000 \u00e9 \U0001f600"}
+
+
 def test_hcl_blocks_become_nested_dicts(redactor: Redactor) -> None:
     r = _one(DATA, redactor, "formats/main.tf")
     assert r.attributes == {
@@ -370,6 +375,8 @@ def test_same_relative_path_from_two_roots_is_a_duplicate(tmp_path: Path, redact
         ("bad.yaml", "a: 1\n\tb: 2\n", 2),
         ("bad.json", '{\n  "a": 1,\n  "b": \n}\n', 4),
         ("bad.json", '{"a": NaN}', None),
+        ("bad.json", '{"a": "x\\ud800"}', 1),  # a lone surrogate: valid JSON syntax, no Unicode text
+        ("bad.json", '{"\\udc00": 1}', 1),
         (".env", "A=1\n# ok\nthis is not a setting\n", 3),
         (".env", 'A=1\nB="never closed\nC=3\n', 2),
         (".env", 'A="x" trailing\n', 1),

@@ -41,7 +41,10 @@ def _unescape(s: str) -> str:
     def one(m: re.Match[str]) -> str:
         e = m.group(1)
         if len(e) > 1:
-            return chr(int(e[1:], 16))
+            code = int(e[1:], 16)
+            if code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF:
+                return chr(code)
+            return "\\" + e  # not a Unicode character (a lone surrogate, past U+10FFFF): kept as written
         return _SIMPLE.get(e, "\\" + e)
 
     return _ESC.sub(one, s)

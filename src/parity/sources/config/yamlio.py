@@ -64,6 +64,20 @@ def _key(k: Any) -> str:
     return str(k)
 
 
+def _unicode(s: str, shown: str, line: int | None) -> str:
+    """``s``, or InputError when it holds a lone surrogate (JSON's ``\\ud800`` escape parses to one): no
+    Unicode text, so neither storable nor comparable."""
+    if not s.isascii():
+        try:
+            s.encode()
+        except UnicodeEncodeError as e:
+            bad = s[e.start]
+            raise InputError(
+                shown, f"a string holds \\u{ord(bad):04x}, a lone surrogate: not valid Unicode", line
+            ) from None
+    return s
+
+
 def plain(value: Any, shown: str, line: int | None = None) -> Json:
     """A fresh JSON-like copy of parsed data (string keys, lists, no NaN), or InputError."""
     budget = [MAX_NODES]
@@ -73,7 +87,9 @@ def plain(value: Any, shown: str, line: int | None = None) -> Json:
         budget[0] -= 1
         if budget[0] < 0:
             raise InputError(shown, f"expands to more than {MAX_NODES:,} values (YAML aliases?)", line)
-        if isinstance(v, str | bool) or v is None:
+        if isinstance(v, str):
+            return v if v.isascii() else _unicode(v, shown, line)
+        if isinstance(v, bool) or v is None:
             return v
         if isinstance(v, int):
             return json_int(v)
@@ -91,7 +107,7 @@ def plain(value: Any, shown: str, line: int | None = None) -> Json:
             active.add(id(v))
             try:
                 if isinstance(v, dict):
-                    return {_key(k): walk(x) for k, x in v.items()}
+                    return {_unicode(_key(k), shown, line): walk(x) for k, x in v.items()}
                 items = sorted(v, key=repr) if isinstance(v, set) else v
                 return [walk(x) for x in items]
             finally:
