@@ -152,6 +152,17 @@ def test_markdown_to_a_file(demo: Path, capsys: pytest.CaptureFixture[str], tmp_
     assert "aws_sqs_queue.orders_replay" in text and "## Expected differences" in text
 
 
+def test_an_output_that_cannot_be_written_is_one_line_exit_1(
+    demo: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    code, out, err = run(capsys, "diff", "staging", "production", "-c", str(demo / "parity.yaml"),
+                         "--format", "json", "--output", str(folder))  # fmt: skip
+    assert code == 1 and out == ""
+    assert err.strip() == f"parity: error: {folder}: cannot write the report: Is a directory"
+
+
 def test_bad_config_is_one_line_exit_1_and_nothing_stored(demo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = demo / "parity.yaml"
     cfg.write_text(cfg.read_text().replace("promotion: [staging, production]", "promotion: [staging, prod]"))

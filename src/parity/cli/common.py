@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from parity.config import DEFAULT_CONFIG, LoadedConfig, load_config
+from parity.errors import InputError
 from parity.redact import Redactor
 from parity.report import Report, render
 
@@ -68,14 +69,23 @@ def progress_display(enabled: bool) -> Iterator[Callable[[str], None] | None]:
         yield update
 
 
+def write_out(text: str, output: Path | None, what: str = "report") -> None:
+    """``text`` to ``output`` (its folder created), or to stdout without one. A file that cannot be
+    written (a folder, no permission, a full disk) is an InputError naming it, not a traceback."""
+    if output is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text)
+    except OSError as e:
+        raise InputError(str(output), f"cannot write the {what}: {e.strerror or e}") from None
+    err_console.print(f"{what} written to {output}", highlight=False, markup=False)
+
+
 def emit(report: Report, fmt: Format, output: Path | None, strict: bool) -> int:
     """Print or write the report; returns the exit code the report calls for."""
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(render(report, fmt.value, strict=strict, color=False))
-        err_console.print(f"report written to {output}", highlight=False, markup=False)
-    else:
-        color = sys.stdout.isatty() and fmt is Format.table
-        sys.stdout.write(render(report, fmt.value, strict=strict, color=color))
-        sys.stdout.flush()
+    color = output is None and sys.stdout.isatty() and fmt is Format.table
+    write_out(render(report, fmt.value, strict=strict, color=color), output)
     return report.exit_code(strict)

@@ -4,8 +4,6 @@ violations, or what one principal can do and why (every action group traced to i
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -19,10 +17,10 @@ from parity.cli.common import (
     ProgressOpt,
     StrictOpt,
     emit,
-    err_console,
     load,
     progress_display,
     redactor_for,
+    write_out,
 )
 from parity.compare import Rules, apply_ignores
 from parity.errors import UsageError
@@ -68,16 +66,6 @@ def render_view(view: dict[str, Any], fmt: Format) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _write(text: str, output: Path | None) -> None:
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        err_console.print(f"report written to {output}", highlight=False, markup=False)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-
 def perms(
     env_a: Annotated[str, typer.Argument(help="An environment, e.g. staging.")],
     env_b: Annotated[str | None, typer.Argument(help="A second environment to diff with, e.g. production.")] = None,
@@ -110,7 +98,7 @@ def perms(
             sets = all_permissions({env_a: inventories[env_a]}, rules, catalogue)[env_a].by_name(principal)
             if not sets:
                 raise UsageError(f"no principal {principal!r} in {env_a} (a user, role or group name, or its ARN)")
-            _write("".join(render_view(principal_view(s, catalogue), fmt) for s in sets), output)
+            write_out("".join(render_view(principal_view(s, catalogue), fmt) for s in sets), output)
             base = analyse(loaded, inventories, references=False)
             incomplete = strict and any(c.gaps for c in base.coverage)
             raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_OK)

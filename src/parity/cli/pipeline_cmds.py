@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from enum import StrEnum
 from typing import Annotated
 
@@ -14,10 +13,10 @@ from parity.cli.common import (
     ConfigOpt,
     OutputOpt,
     ProgressOpt,
-    err_console,
     load,
     progress_display,
     redactor_for,
+    write_out,
 )
 from parity.pipeline import collect
 from parity.pipelines import promotion_graph
@@ -59,11 +58,5 @@ def pipeline(
         text = render_mermaid(graph)
     else:
         text = render_text(graph)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
-        err_console.print(f"graph written to {output}", highlight=False, markup=False)
-    else:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+    write_out(text, output, "graph")
     raise typer.Exit(2 if graph.has_bypass else 0)

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, FormatOpt, OutputOpt, err_console, load
+from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, FormatOpt, OutputOpt, load, write_out
 from parity.cli.compare_cmds import open_store
 from parity.config import KubernetesManifestsSource, LoadedConfig
 from parity.errors import UsageError
@@ -153,12 +153,7 @@ def promote_check(
         rendered = _markdown(result)
     else:
         rendered = _table(result)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(rendered)
-        err_console.print(f"report written to {output}", highlight=False, markup=False)
-    else:
-        sys.stdout.write(rendered)
+    write_out(rendered, output)
     raise typer.Exit(result.exit_code)
 
 
