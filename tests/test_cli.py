@@ -234,6 +234,8 @@ def test_init_schema_and_version(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert set(load_config(target).config.environments) == {"staging", "production"}
     code, _, err = run(capsys, "init", str(target))
     assert code == 1 and "already exists" in err
+    code, _, err = run(capsys, "init", str(tmp_path), "--force")  # a folder: cannot be written
+    assert code == 1 and err.strip() == f"parity: error: {tmp_path}: cannot write the starter config: Is a directory"
     code, out, _ = run(capsys, "schema")
     assert code == 0 and json.loads(out)["title"] == "parity.yaml"
 

@@ -12,7 +12,7 @@ import orjson
 import typer
 from rich.text import Text
 
-from parity.cli.common import Format, FormatOpt, emit, err_console, load
+from parity.cli.common import Format, FormatOpt, emit, err_console, load, write_out
 from parity.config import json_schema
 from parity.errors import UsageError
 
@@ -79,8 +79,8 @@ def init(
     """Write a commented starter parity.yaml to edit."""
     if path.exists() and not force:
         raise UsageError(f"{path} already exists (use --force to overwrite)")
-    path.write_text(STARTER)
-    err_console.print(Text(f"wrote {path}: edit the paths, then run `parity scan`"))
+    write_out(STARTER, path, "starter config")
+    err_console.print(Text("edit its paths, then run `parity scan`"))
 
 
 def schema() -> None:
