@@ -365,6 +365,21 @@ def test_missing_identity_fields_name_file_and_line(tmp_path: Path, redactor: Re
     assert missing in ei.value.message
 
 
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 12345}\n", "metadata.name is 12345, not a string"),
+        ("apiVersion: v1\nkind: [a]\nmetadata: {name: a}\n", 'kind is ["a"], not a string'),
+    ],
+)
+def test_identity_fields_of_another_type_say_so(tmp_path: Path, redactor: Redactor, doc: str, message: str) -> None:
+    _write(tmp_path, "bad.yaml", doc)
+    with pytest.raises(InputError) as ei:
+        _snap(tmp_path, redactor, "bad.yaml")
+    assert ei.value.line == 1
+    assert ei.value.message == f"not a Kubernetes object: {message}"
+
+
 def test_non_mapping_document_is_an_error(tmp_path: Path, redactor: Redactor) -> None:
     _write(tmp_path, "list.yaml", "- a\n- b\n")
     with pytest.raises(InputError, match="not a mapping") as ei:

@@ -23,6 +23,7 @@ Identity rules (relied on by pairing and by the live Kubernetes source):
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -168,7 +169,10 @@ def to_resource(doc: Document, ctx: CollectContext, default_namespace: str | Non
     meta = obj.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     for field, value in (("apiVersion", api_version), ("kind", kind), ("metadata.name", name)):
-        if not isinstance(value, str) or not value:
+        if value is not None and value != "" and not isinstance(value, str):
+            got = json.dumps(value)[:40]
+            raise InputError(doc.shown, f"not a Kubernetes object: {field} is {got}, not a string", doc.line)
+        if not value:
             raise InputError(
                 doc.shown, f"not a Kubernetes object: no {field} (an unrendered template or values file?)", doc.line
             )
