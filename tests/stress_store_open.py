@@ -4,7 +4,7 @@
 
 Run by hand (not collected by pytest: its name does not start with ``test_``). Before the switch to WAL
 waited out other connections (``parity.store.engine._wal``), 4 rounds in 100 failed with "database is
-locked"; the suite's ``test_concurrent_first_migrations`` runs one round.
+locked"; the suite's ``test_concurrent_first_migrations`` runs one round (:func:`open_at_once`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import traceback
 from parity.store import Store
 
 
-def one_round(threads: int) -> list[str]:
-    url = f"sqlite:///{tempfile.mkdtemp()}/parity.db"
+def open_at_once(url: str, threads: int) -> list[str]:
+    """Open the store at ``url`` from ``threads`` threads at once (each: open, migrate, close); the
+    tracebacks of those that failed."""
     errors: list[str] = []
 
     def run() -> None:
@@ -26,7 +27,7 @@ def one_round(threads: int) -> list[str]:
             s = Store(url)
             s.migrate()
             s.close()
-        except BaseException:  # reported below
+        except BaseException:  # reported by the caller
             errors.append(traceback.format_exc())
 
     workers = [threading.Thread(target=run) for _ in range(threads)]
@@ -42,7 +43,7 @@ def main() -> None:
     threads = int(sys.argv[2]) if len(sys.argv) > 2 else 4
     failed = 0
     for _ in range(rounds):
-        errors = one_round(threads)
+        errors = open_at_once(f"sqlite:///{tempfile.mkdtemp()}/parity.db", threads)
         if errors:
             failed += 1
             if failed == 1:

@@ -19,6 +19,7 @@ from parity.model import Change, Coverage, CoverageGap, Finding, Location, Resou
 from parity.store import RecordedScan, Store
 from parity.store import findings_store as findings_store_module
 from parity.store.tables import metadata
+from stress_store_open import open_at_once
 
 T0 = dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -328,24 +329,9 @@ def test_migrate_is_idempotent_and_matches_the_tables(store: Store, store_url: s
 
 
 def test_concurrent_first_migrations(store_url: str) -> None:
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            s = Store(store_url)
-            s.migrate()
-            s.close()
-        except BaseException as e:  # collected and asserted below
-            errors.append(e)
-
     # Four at once: on SQLite the switch to WAL at connect is not covered by the busy timeout, and with
     # only two openers its race (fixed in engine._wal) showed about once in a hundred runs.
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    assert open_at_once(store_url, 4) == []
     s = Store(store_url)
     assert s.scans() == []
     s.close()
