@@ -117,8 +117,8 @@ def _prepare_sqlite_path(url: URL, masked: str) -> None:
 def _wal(cursor: Any) -> None:
     """Switch the database to WAL, waiting out other connections. SQLite does not call its busy handler
     for this switch: a second process opening a new store while the first holds a lock failed at once
-    with "database is locked" (1 run in 25 with three at a time). Once the file is in WAL the check alone
-    answers, without a lock."""
+    with "database is locked" (4 rounds in 100 of four at a time: tests/stress_store_open.py). Once the file
+    is in WAL the check alone answers, without a lock."""
     deadline = time.monotonic() + BUSY_TIMEOUT_S
     delay = 0.005
     while True:

@@ -169,7 +169,7 @@ def to_resource(doc: Document, ctx: CollectContext, default_namespace: str | Non
     meta = obj.get("metadata")
     name = meta.get("name") if isinstance(meta, dict) else None
     for field, value in (("apiVersion", api_version), ("kind", kind), ("metadata.name", name)):
-        if value is not None and value != "" and not isinstance(value, str):
+        if value is not None and not isinstance(value, str):
             got = json.dumps(value)[:40]
             raise InputError(doc.shown, f"not a Kubernetes object: {field} is {got}, not a string", doc.line)
         if not value:
