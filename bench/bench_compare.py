@@ -364,7 +364,8 @@ def measure_parity(left: str, right: str) -> dict[str, Any]:
 
 
 def measure_stored(left: str, right: str) -> dict[str, Any]:
-    """Compare of stored (already canonical) inventories: parse + pair + diff, as `parity diff` does."""
+    """Compare of already canonical inventories (as the store holds them): parse + pair + diff. The comparison
+    step by itself; commands collect afresh and canonicalise, as measure_parity times."""
     return _parity(left, right, canonical_input=True)
 
 

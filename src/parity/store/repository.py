@@ -212,6 +212,18 @@ class Store(watch_store.WatchStoreMethods):
         with self._write() as conn:
             return findings_store.accept(conn, finding_id, owner, reason, expires, now, today or dt.date.today())
 
+    def database_bytes(self) -> int:
+        """Bytes the store's tables take in the database: SQLite's used pages (its WAL included), PostgreSQL's
+        total relation size of every table (with indexes and TOAST). For ``bench/`` and curious users."""
+        with self._read() as conn:
+            if self._engine.dialect.name == "sqlite":
+                pages = conn.exec_driver_sql("PRAGMA page_count").scalar_one()
+                free = conn.exec_driver_sql("PRAGMA freelist_count").scalar_one()
+                return int((pages - free) * conn.exec_driver_sql("PRAGMA page_size").scalar_one())
+            return sum(
+                int(conn.execute(sa.select(sa.func.pg_total_relation_size(t.name))).scalar_one()) for t in ALL_TABLES
+            )
+
     def storage_stats(self) -> dict[str, int]:
         """Row count of every store table (for tests, ``bench/`` and curious users)."""
         with self._read() as conn:
