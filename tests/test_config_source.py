@@ -470,10 +470,58 @@ def test_redact_tree_rules(redactor: Redactor) -> None:
         "apiKey": redactor.redact(12345),
         "tokenEnabled": True,
         "password": "",
-        "secrets": [redactor.redact("s1"), {"name": "X", "value": "s2"}],
+        "secrets": [redactor.redact("s1"), {"name": redactor.redact("X"), "value": redactor.redact("s2")}],
         "env": [{"Name": "AUTH_TOKEN", "Value": redactor.redact("s3")}, {"key": "plain", "value": "v"}],
         "other": None,
     }
+
+
+def test_everything_below_a_secret_key_is_hashed(redactor: Redactor) -> None:
+    tree = {
+        "secrets": {"stripe": "sk-1", "nested": {"deeper": ["sk-2", {"x": 3}]}},
+        "db_password": {"prod": "pw-1"},
+        "api_key": {"value": "ak-1", "enabled": True, "note": None},
+        "plain": {"stripe": "visible"},
+    }
+    out = redact_tree(tree, redactor)
+    for secret in ("sk-1", "sk-2", "pw-1", "ak-1"):
+        assert secret not in str(out)
+    assert out["secrets"]["nested"]["deeper"][1] == {"x": redactor.redact(3)}  # type: ignore[index,call-overload]
+    assert out["api_key"] == {"value": redactor.redact("ak-1"), "enabled": True, "note": None}
+    assert out["plain"] == {"stripe": "visible"}
+
+
+def test_sensitive_terraform_variables_and_outputs_are_hashed(tmp_path: Path, redactor: Redactor) -> None:
+    (tmp_path / "vars.tf").write_text(
+        'variable "db_password" {\n  default = "hunter2"\n}\n'
+        'variable "region_name" {\n  default   = "hidden-1"\n  sensitive = true\n}\n'
+        'output "endpoint" {\n  value     = "hidden-2"\n  sensitive = true\n}\n'
+        'variable "instance" {\n  default = "t3.small"\n}\n'
+    )
+    text = str(_one(tmp_path, redactor, "vars.tf").attributes)
+    for secret in ("hunter2", "hidden-1", "hidden-2"):
+        assert secret not in text
+    assert "t3.small" in text
+
+
+def test_json_text_flags_and_url_passwords_are_hashed(redactor: Redactor) -> None:
+    tree = {
+        "config.json": '{"db_password":"cj-1","port":5432}',
+        "unchanged.json": '{ "port": 5432 }',
+        "args": ["--db-password=ar-1", "--api-key", "ar-2", "--verbose", "kept", "--token", "--next"],
+        "DATABASE_URL": "postgres://app:pw-1@db.internal:5432/app",
+        "notes": "mirror at https://user:p@ss-2@mirror.example/x and mail me@example.com",
+    }
+    out = redact_tree(tree, redactor)
+    text = str(out)
+    for secret in ("cj-1", "ar-1", "ar-2", "pw-1", "p@ss-2"):
+        assert secret not in text
+    assert out["unchanged.json"] == tree["unchanged.json"]  # nothing to hide: kept as written
+    assert '"port":5432' in str(out["config.json"])
+    assert out["args"][3:] == ["--verbose", "kept", "--token", "--next"]  # type: ignore[index]
+    assert str(out["DATABASE_URL"]).startswith("postgres://app:<redacted:")
+    assert str(out["DATABASE_URL"]).endswith("@db.internal:5432/app")
+    assert "me@example.com" in text
 
 
 def test_roundtrip_helpers_read_what_json_and_yaml_dump(tmp_path: Path, redactor: Redactor) -> None:

@@ -169,6 +169,20 @@ def test_a_mismatched_sensitive_mirror_redacts_the_whole_value(tmp_path: Path, r
     assert by_key(declared)["aws_s3_bucket.assets"].attributes["cors"] == redactor.redact("cors-secret-as-string")
 
 
+@pytest.mark.parametrize("mirror", [["bogus"], "bogus", [True]])
+def test_a_sensitive_mirror_of_the_wrong_shape_redacts_every_value(
+    tmp_path: Path, redactor: Redactor, mirror: object
+) -> None:
+    plan = fixture(NO_PRIOR)
+    res = plan["planned_values"]["root_module"]["resources"][1]
+    res["sensitive_values"] = mirror
+    write(tmp_path / "plan.json", plan)
+    (declared,) = collect(tmp_path, "plan.json", redactor)
+    attrs = by_key(declared)["aws_s3_bucket.assets"].attributes
+    assert "acme-assets-production" not in repr(attrs)
+    assert attrs["bucket"] == redactor.redact("acme-assets-production")
+
+
 def test_an_address_in_two_plans_keeps_one_key_in_both_snapshots(tmp_path: Path, redactor: Redactor) -> None:
     shutil.copy(DRIFT, tmp_path / "a.json")
     other = fixture(DRIFT)

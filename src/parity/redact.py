@@ -23,12 +23,14 @@ from parity.model import REDACTED_PREFIX, Json
 # optional qualifier such as _pem or _value), matched on word parts after camelCase splitting, so
 # "DB_PASSWORD", "apiKey", "client-secret", "private_key_pem" match while "password_policy",
 # "secret_arn", "token_expiry" and "kms_key_id" (names *about* a secret, not holding one) do not.
+# Plurals only where a plural still holds secrets ("passwords", "api_keys"); not "tokens", which more often
+# counts something (max_tokens). "_base" is Rails' secret_key_base.
 _SECRET_WORDS = re.compile(
-    r"(^|[^a-z0-9])(password|passwd|pwd|secret|secrets|token|apikey|api_key|private_key|privatekey|"
-    r"credential|credentials|access_key|accesskey|secret_key|secretkey|client_secret|auth_token|"
-    r"connection_string|connectionstring|dsn|passphrase|signing_key|encryption_key|sas_token|"
-    r"ssh_key|webhook_url|session_token|bearer|cookie_secret|master_key|license_key)"
-    r"([_\-.](pem|value|b64|base64|plaintext|wo|string|data))?([_\-.]?v?\d+)?$"
+    r"(^|[^a-z0-9])(passwords?|passwd|pwd|secret|secrets|token|apikeys?|api_keys?|private_keys?|privatekeys?|"
+    r"credential|credentials|access_keys?|accesskeys?|secret_keys?|secretkeys?|client_secrets?|auth_token|"
+    r"connection_strings?|connectionstrings?|dsn|passphrase|signing_keys?|encryption_keys?|sas_token|"
+    r"ssh_keys?|webhook_url|session_token|bearer|cookie_secret|master_keys?|license_keys?)"
+    r"([_\-.](pem|value|b64|base64|plaintext|wo|string|data|base))?([_\-.]?v?\d+)?$"
 )
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 

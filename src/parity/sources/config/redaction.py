@@ -3,14 +3,22 @@
 Shared by the ``config`` and ``kubernetes-manifests`` sources. A value is replaced by the redactor's
 keyed-hash marker when:
 
-- its key looks secret (:func:`parity.redact.looks_secret`) and it is a non-empty string or a number
-  (booleans and null carry nothing secret, and "empty" is worth seeing: a password missing in one
-  environment is a finding); lists under such a key have each such item redacted; dicts are walked;
+- its key, or the key of any mapping or list it sits in, looks secret (:func:`parity.redact.looks_secret`)
+  and it is a non-empty string or a number (booleans and null carry nothing secret, and "empty" is
+  worth seeing: a password missing in one environment is a finding). So everything below
+  ``secrets: {stripe: ...}`` or ``db_password: {prod: ...}`` is hashed, names included;
+- it is the ``default`` or ``value`` of a mapping with ``sensitive: true`` (Terraform ``variable`` and
+  ``output`` blocks read from ``.tf`` files);
 - it is the ``value`` of a ``{name|key: X, value: V}`` item whose X looks secret (container ``env``
   lists, ECS task definitions, many Helm ``extraEnv`` values);
+- it follows a secret-looking command-line flag in a list of arguments: ``--db-password=x`` (the part
+  after ``=``) or the item after ``--db-password``;
 - it sits on a ``KEY = value`` / ``key: value`` / ``KEY=value`` line of a string (an embedded config
   file in YAML, a ``DB_PASSWORD=x`` item of a docker-compose ``environment`` list) whose key looks
-  secret: only the value part of that line is replaced, so the rest stays comparable line by line.
+  secret: only the value part of that line is replaced, so the rest stays comparable line by line;
+- a string that is a JSON object or array (a ConfigMap's ``config.json: '{"db_password": ...}'``) is
+  redacted by these rules as parsed JSON and written back compactly when anything in it was replaced;
+- it is the password of a URL's user information (``postgres://user:PASSWORD@host/db``), in any string.
 """
 
 from __future__ import annotations
@@ -18,13 +26,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+import orjson
+
 from parity.model import Json
 from parity.redact import Redactor, is_redacted, looks_secret
 
 # One "key <sep> value" line: optional indent / `export ` / list dash, an optionally quoted key,
 # `=` or `:` as separator, then the rest of the line (the value and trailing whitespace).
 _LINE = re.compile(
-    r"""(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+)?)
+    r"""(?P<pre>[ \t]*(?:-[ \t]+)?(?:export[ \t]+|set[ \t]+|--?)?)
         (?P<q>["']?)(?P<key>[A-Za-z_][\w.\-]*)(?P=q)
         (?P<sep>[ \t]*[:=][ \t]*)
         (?P<rest>.*)""",
@@ -34,6 +44,11 @@ _LINE = re.compile(
 _QUOTED = re.compile(r"""(?P<q>["'])(?P<inner>.*)(?P=q)(?P<punct>[,;]?)""", re.DOTALL)
 # YAML block scalar indicators: the value is on the following, more indented lines.
 _BLOCK = re.compile(r"[|>][+-]?[0-9]?[+-]?")
+# The password of a URL's user information: scheme://user:PASSWORD@host. The password runs to the last "@"
+# before the host part (a "@" inside a password is common enough in hand-written URLs).
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s/]*)@(?=[^\s@]*(?:[\s/]|$))")
+# A command-line flag with a secret-looking name and no value of its own: the next argument is its value.
+_FLAG = re.compile(r"--?(?P<key>[A-Za-z_][\w.\-]*)")
 
 
 def _indent(line: str) -> int:
@@ -49,6 +64,8 @@ def redact_text(text: str, redactor: Redactor) -> str:
     """
     if "=" not in text and ":" not in text:
         return text
+    if "://" in text and "@" in text:
+        text = _URL_PASSWORD.sub(lambda m: m["head"] + redactor.redact(m["pw"]) + "@" if m["pw"] else m[0], text)
     lines = text.split("\n")
     out: list[str] = []
     i = 0
@@ -115,6 +132,17 @@ def _secret_scalar(value: Json, redactor: Redactor) -> Json:
     return value
 
 
+def _json_text(text: str) -> Json:
+    """The parsed JSON object or array in ``text``, or None when it holds none."""
+    if text[:1] not in ("{", "[") or text.rstrip()[-1:] not in ("}", "]"):
+        return None
+    try:
+        got = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return got if isinstance(got, dict | list) else None
+
+
 def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> Json:
     """A copy of ``value`` with secret values replaced (see the module docstring).
 
@@ -125,19 +153,38 @@ def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> 
     def walk(v: Json, secret: bool) -> Json:
         if isinstance(v, dict):
             pair = _name_of_pair(v)
+            sensitive = v.get("sensitive") is True
             out: dict[str, Json] = {}
             for k, x in v.items():
                 if pair is not None and k == pair[1] and looks_secret(pair[0]):
                     out[k] = walk(x, True)
                 else:
-                    out[k] = walk(x, k not in keep and looks_secret(k))
+                    hidden = secret or looks_secret(k) or (sensitive and k in ("default", "value"))
+                    out[k] = walk(x, k not in keep and hidden)
             return out
         if isinstance(v, list):
-            return [walk(x, secret) for x in v]
+            return _args(v, secret) if not secret else [walk(x, True) for x in v]
         if secret:
             return _secret_scalar(v, redactor)
         if isinstance(v, str):
+            inner = _json_text(v)
+            if inner is not None:
+                cleaned = walk(inner, False)
+                return v if cleaned == inner else orjson.dumps(cleaned).decode()
             return redact_text(v, redactor)
         return v
+
+    def _args(items: list[Json], secret: bool) -> list[Json]:
+        out: list[Json] = []
+        flag_secret = False  # the previous item was a secret-looking flag without "=value"
+        for x in items:
+            if flag_secret and isinstance(x, str) and not x.startswith("-"):
+                out.append(_secret_scalar(x, redactor))
+                flag_secret = False
+                continue
+            m = _FLAG.fullmatch(x) if isinstance(x, str) else None
+            flag_secret = m is not None and looks_secret(m["key"])
+            out.append(walk(x, secret))
+        return out
 
     return walk(value, False)

@@ -7,7 +7,7 @@ On top of the generic rules (:mod:`parity.sources.config.redaction`: secret-look
 - the ``kubectl.kubernetes.io/last-applied-configuration`` annotation, a JSON copy of the object,
   is redacted whole on a Secret and otherwise parsed, redacted by the same rules and re-serialised
   (so an ``env`` value inside it does not leak while the annotation stays comparable);
-- ``secretName``/``secretNamespace`` name a Secret object, not its content: kept.
+- ``secretName``/``secretNamespace`` and ``imagePullSecrets`` name Secret objects, not their content: kept.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from parity.redact import Redactor
 from parity.sources.config.redaction import redact_tree
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
-KEEP_KEYS = frozenset({"secretName", "secretNamespace"})
+KEEP_KEYS = frozenset({"secretName", "secretNamespace", "imagePullSecrets"})
 
 
 def _is_secret(api_version: Json, kind: Json) -> bool:

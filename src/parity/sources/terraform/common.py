@@ -228,7 +228,7 @@ def redact_sensitive_mirror(values: dict[str, Json], mirror: Json, redactor: Red
     Where the mirror and the values disagree in shape, the whole value under a non-empty mirror is
     redacted rather than guessed at.
     """
-    if mirror is True:
+    if mirror is True or (mirror and not isinstance(mirror, dict)):  # all, or a mirror of the wrong shape
         for k in values:
             values[k] = redact_value(redactor, values[k])
         return
