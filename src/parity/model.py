@@ -22,6 +22,12 @@ Json = Any
 _INT_MIN, _INT_END = -(2**63), 2**64
 
 
+# The deepest nesting parity reads and compares. orjson, which stores, hashes and compares every value,
+# writes at most 255 levels, and the store and the reports wrap a resource's attributes a few levels
+# deeper; real inputs stay far below (Kubernetes CRDs reach ~30). Deeper input is a clear InputError.
+MAX_DEPTH = 200
+
+
 def json_int(v: int) -> int | str:
     """``v``, or its decimal string when it is past 64 bits: sources parsing YAML, JSON or HCL with Python
     (which reads any size) keep such a number as text so that it can be stored and compared."""

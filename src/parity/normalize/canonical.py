@@ -31,7 +31,8 @@ from urllib.parse import unquote
 
 import orjson
 
-from parity.model import Json, Resource, Snapshot
+from parity.errors import InputError
+from parity.model import MAX_DEPTH, Json, Resource, Snapshot
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 
@@ -44,6 +45,14 @@ _TRIGGERS = (b'"{', b'"[', b"null", b'""', b"[]", b"{}", b'"Statement"', b'"%7B'
 _IAM_SET_KEYS = ("Action", "NotAction", "Resource", "NotResource")
 _IAM_PRINCIPALS = ("Principal", "NotPrincipal")
 _JSON_START = frozenset("{[%")
+
+
+class NestingError(ValueError):
+    """A value nested deeper than :data:`parity.model.MAX_DEPTH`, counted in the walk, so that an embedded
+    JSON document, which canonicalisation parses into structure, counts where it sits."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"nested more than {limit} levels deep (parity compares at most {limit})")
 
 
 def sort_key(value: Json) -> bytes:
@@ -69,10 +78,13 @@ def _is_empty(x: Json) -> bool:
     return x is None or (type(x) in (str, list, dict) and not x)
 
 
-def _plain(v: Json) -> Json:
-    """The walk where no KB rule applies (most of the tree): scalars are handled inline, not by a call."""
+def _plain(v: Json, d: int = 0) -> Json:
+    """The walk where no KB rule applies (most of the tree): scalars are handled inline, not by a call.
+    ``d``: the nesting depth of ``v`` (see :class:`NestingError`)."""
     t = type(v)
     if t is dict:
+        if d > MAX_DEPTH:
+            raise NestingError(MAX_DEPTH)
         out: dict[str, Json] = {}
         for k, x in v.items():
             tx = type(x)
@@ -80,13 +92,13 @@ def _plain(v: Json) -> Json:
                 if not x:
                     continue
                 if x[0] in _JSON_START:
-                    x = _plain_str(x)
+                    x = _plain_str(x, d + 1)
                     if _is_empty(x):
                         continue
             elif tx is dict or tx is list:
                 if not x:
                     continue
-                x = _plain(x)
+                x = _plain(x, d + 1)
                 if not x:
                     continue
             elif x is None:
@@ -96,28 +108,34 @@ def _plain(v: Json) -> Json:
             return _policy(out)
         return out
     if t is list:
+        if d > MAX_DEPTH:
+            raise NestingError(MAX_DEPTH)
         return [
-            _plain(x) if (type(x) is dict or type(x) is list) else (_plain_str(x) if type(x) is str and x else x)
+            _plain(x, d + 1)
+            if (type(x) is dict or type(x) is list)
+            else (_plain_str(x, d + 1) if type(x) is str and x else x)
             for x in v
         ]
     if t is str and v:
-        return _plain_str(v)
+        return _plain_str(v, d)
     return v
 
 
-def _plain_str(v: str) -> Json:
+def _plain_str(v: str, d: int = 0) -> Json:
     if v[0] in _JSON_START:
         parsed = _parse_json_string(v)
         if parsed is not None:
-            return _plain(parsed)
+            return _plain(parsed, d)
     return v
 
 
-def _walk(v: Json, node: RuleNode | None) -> Json:
+def _walk(v: Json, node: RuleNode | None, d: int = 0) -> Json:
     if node is None:
-        return _plain(v)
+        return _plain(v, d)
     t = type(v)
     if t is dict:
+        if d > MAX_DEPTH:
+            raise NestingError(MAX_DEPTH)
         out: dict[str, Json] = {}
         rule = node.keys.get if node.any_key is None else node.child
         for k, x in v.items():
@@ -128,13 +146,13 @@ def _walk(v: Json, node: RuleNode | None) -> Json:
                     if not x:
                         continue
                     if x[0] in _JSON_START:
-                        x = _plain_str(x)
+                        x = _plain_str(x, d + 1)
                         if _is_empty(x):
                             continue
                 elif tx is dict or tx is list:
                     if not x:
                         continue
-                    x = _plain(x)
+                    x = _plain(x, d + 1)
                     if not x:
                         continue
                 elif x is None:
@@ -145,12 +163,12 @@ def _walk(v: Json, node: RuleNode | None) -> Json:
                 continue
             tx = type(x)
             if tx is dict or tx is list:
-                x = _walk(x, child)
+                x = _walk(x, child, d + 1)
             elif tx is str and x:
-                x = _plain_str(x)
+                x = _plain_str(x, d + 1)
             if child.default is not None:
-                d = child.default[0]
-                if type(x) is type(d) and x == d:
+                dflt = child.default[0]
+                if type(x) is type(dflt) and x == dflt:
                     continue
             if _is_empty(x):
                 continue
@@ -161,19 +179,21 @@ def _walk(v: Json, node: RuleNode | None) -> Json:
     if t is list:
         items = node.items
         if items is None:
-            lst = _plain(v)
+            lst = _plain(v, d)
         else:  # scalars as _walk would handle them, without a call each
+            if d > MAX_DEPTH:
+                raise NestingError(MAX_DEPTH)
             lst = [
-                _walk(x, items)
+                _walk(x, items, d + 1)
                 if (type(x) is dict or type(x) is list)
-                else (_plain_str(x) if type(x) is str and x else x)
+                else (_plain_str(x, d + 1) if type(x) is str and x else x)
                 for x in v
             ]
         if node.unordered:
             lst.sort(key=sort_key)
         return lst
     if t is str and v:
-        return _plain_str(v)
+        return _plain_str(v, d)
     return v
 
 
@@ -224,8 +244,12 @@ def canonical_attributes(type_: str, attributes: Mapping[str, Json], kb: NoiseKB
     rules = (kb or default_kb()).for_type(type_).canonical
     attrs: Any = attributes if type(attributes) is dict else dict(attributes)
     if rules is None:
-        raw = orjson.dumps(attrs, option=orjson.OPT_NON_STR_KEYS)
-        if not any(t in raw for t in _TRIGGERS):
+        try:
+            raw = orjson.dumps(attrs, option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # too deep for orjson, or a value it cannot write: the walk tells which
+            raw = b'"{'
+        # untouched only when nothing may change and it cannot be too deep (each level opens a bracket)
+        if not any(t in raw for t in _TRIGGERS) and raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH:
             return attrs  # type: ignore[no-any-return]
     out = _walk(attrs, rules)
     return out if isinstance(out, dict) else {}
@@ -238,7 +262,13 @@ def with_attributes(r: Resource, attributes: Mapping[str, Json]) -> Resource:
 
 
 def canonical_resource(r: Resource, kb: NoiseKB | None = None) -> Resource:
-    attrs = canonical_attributes(r.type, r.attributes, kb)
+    """``r`` with canonical attributes; InputError, naming where ``r`` came from, when they nest too deeply."""
+    try:
+        attrs = canonical_attributes(r.type, r.attributes, kb)
+    except NestingError as e:
+        where = r.location.file if r.location is not None else (r.origin or r.type)
+        line = r.location.line if r.location is not None else None
+        raise InputError(where, f"{r.key}: {e}", line) from None
     if attrs is r.attributes:
         return r
     return with_attributes(r, attrs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parity.report.model import Report, sort_findings
-from parity.report.values import TWO_SIDED, age, short, side_labels
+from parity.report.values import TWO_SIDED, age, short, side_labels, visible
 
 
 def _cell(text: str) -> str:
@@ -87,4 +87,4 @@ def render(report: Report, strict: bool = False, color: bool = False) -> str:
         out.append("")
     for n in report.notes:
         out.append(f"> {_cell(n)}")
-    return "\n".join(out).rstrip() + "\n"
+    return visible("\n".join(out).rstrip()) + "\n"  # no control character of a value reaches the reader

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from parity.report.model import Report, sort_findings
-from parity.report.values import TWO_SIDED, age, short, side_labels
+from parity.report.values import TWO_SIDED, age, short, side_labels, visible
 
 _SEV_STYLE = {"critical": "bold white on red", "high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 _STATUS_STYLE = {"new": "bold", "recurring": "bold magenta", "open": "", "accepted": "dim green", "resolved": "green"}
@@ -18,7 +18,7 @@ MAX_CHANGES_SHOWN = 6
 
 
 def _findings_table(report: Report) -> Table:
-    t = Table(title=f"parity: {report.title}", title_justify="left", show_lines=True, expand=False)
+    t = Table(title=f"parity: {visible(report.title)}", title_justify="left", show_lines=True, expand=False)
     t.add_column("severity", no_wrap=True)
     t.add_column("kind", no_wrap=True)
     t.add_column("status", no_wrap=True)
@@ -26,10 +26,10 @@ def _findings_table(report: Report) -> Table:
     t.add_column("what", overflow="fold")
     now = datetime.now(UTC)
     for f in sort_findings(report.findings):
-        what = Text(f.message)
+        what = Text(visible(f.message))
         left, right = side_labels(f.kind, f.environments)
         for c in f.changes[:MAX_CHANGES_SHOWN]:
-            what.append(f"\n  {c.path}: ", style="bold")
+            what.append(f"\n  {visible(c.path)}: ", style="bold")
             if f.kind not in TWO_SIDED:
                 what.append(short(c.left if c.left is not None else c.right, 100))
                 continue
@@ -40,13 +40,13 @@ def _findings_table(report: Report) -> Table:
         if len(f.changes) > MAX_CHANGES_SHOWN:
             what.append(f"\n  … and {len(f.changes) - MAX_CHANGES_SHOWN} more (see --format json)", style="dim")
         for n in f.notes:
-            what.append(f"\n  note: {n}", style="italic")
+            what.append(f"\n  note: {visible(n)}", style="italic")
         status = Text(f.status, style=_STATUS_STYLE.get(f.status, ""))
         if f.first_seen is not None and f.status in ("open", "recurring", "accepted"):
             status.append(f"\n{age((now - f.first_seen).total_seconds())}", style="dim")
-        res = Text(f.type, style="dim")
+        res = Text(visible(f.type), style="dim")
         res.append("\n")
-        res.append(f.key)
+        res.append(visible(f.key))
         res.append(f"\n{f.id}", style="dim")
         t.add_row(
             Text(f.severity, style=_SEV_STYLE.get(f.severity, "")),
@@ -66,10 +66,10 @@ def _expected_table(report: Report) -> Table:
     t.add_column("reason", overflow="fold")
     for e in report.expected:
         t.add_row(
-            Text(e.key),
-            Text(e.change.path),
+            Text(visible(e.key)),
+            Text(visible(e.change.path)),
             Text(f"{short(e.change.left, 30)} → {short(e.change.right, 30)}"),
-            Text(e.reason),
+            Text(visible(e.reason)),
         )
     return t
 
@@ -82,10 +82,12 @@ def _coverage_table(report: Report) -> Table:
     t.add_column("managed / live", justify="right")
     t.add_column("not checked", overflow="fold")
     for c in report.coverage:
-        srcs = Text(", ".join(f"{s.name} ({s.role})" for s in c.sources))
+        srcs = Text(visible(", ".join(f"{s.name} ({s.role})" for s in c.sources)))
         ratio = f"{c.managed}/{c.live} ({c.ratio:.0%})" if c.ratio is not None else "–"
-        gaps = Text("; ".join(f"{g.scope}: {g.reason}" for g in c.gaps) or "nothing", style="red" if c.gaps else "dim")
-        t.add_row(Text(c.environment), srcs, str(sum(s.resources for s in c.sources)), ratio, gaps)
+        gaps = Text(
+            visible("; ".join(f"{g.scope}: {g.reason}" for g in c.gaps)) or "nothing", style="red" if c.gaps else "dim"
+        )
+        t.add_row(Text(visible(c.environment)), srcs, str(sum(s.resources for s in c.sources)), ratio, gaps)
     return t
 
 
@@ -109,17 +111,17 @@ def build(report: Report, strict: bool = False) -> Group:
     if report.findings:
         parts.append(_findings_table(report))
     else:
-        parts.append(Text(f"parity: {report.title}: no drift found", style="bold green"))
+        parts.append(Text(f"parity: {visible(report.title)}: no drift found", style="bold green"))
     if report.expected:
         parts.append(_expected_table(report))
     if report.ignored:
         ign = Text("ignored: ", style="dim")
-        ign.append(", ".join(f"{f.key} ({f.kind})" for f in report.ignored), style="dim")
+        ign.append(visible(", ".join(f"{f.key} ({f.kind})" for f in report.ignored)), style="dim")
         parts.append(ign)
     if report.coverage:
         parts.append(_coverage_table(report))
     for n in report.notes:
-        parts.append(Text(f"note: {n}", style="italic"))
+        parts.append(Text(f"note: {visible(n)}", style="italic"))
     parts.append(_summary_line(report, strict))
     return Group(*parts)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob as globlib
 import os
+import stat
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def expand(base: Path, specs: str | Iterable[str], suffixes: tuple[str, ...] | N
     for spec in items:
         p = Path(os.path.expanduser(spec))
         p = p if p.is_absolute() else base / p
-        if any(ch in spec for ch in "*?["):
+        if any(ch in spec for ch in "*?[") and not p.exists():  # a folder may be called "x [old]"
             matches = sorted(Path(m) for m in globlib.glob(str(p), recursive=True))
             files = [m for m in matches if m.is_file()]
             if not files:
@@ -64,6 +65,8 @@ def expand(base: Path, specs: str | Iterable[str], suffixes: tuple[str, ...] | N
                 raise InputError(spec, f"the folder holds no input file ({want})")
         elif p.is_file():
             out.setdefault(p, p.parent)
+        elif p.exists():
+            raise InputError(spec, "not a regular file (a device, pipe or socket)")
         else:
             raise InputError(spec, "no such file or folder")
     return sorted(out.items())
@@ -73,9 +76,12 @@ def read_bytes(path: Path, shown: str | None = None) -> bytes:
     """The file's bytes, refusing huge, binary and unreadable files with one clear error."""
     name = shown or str(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
     except OSError as e:
         raise InputError(name, f"cannot read: {e.strerror}") from None
+    if not stat.S_ISREG(st.st_mode):  # a pipe would block forever, a device never end
+        raise InputError(name, "not a regular file (a device, pipe or socket)")
+    size = st.st_size
     limit = max_input_bytes()
     if size > limit:
         raise InputError(name, f"is {size:,} bytes, over the {limit:,}-byte limit (PARITY_MAX_INPUT_BYTES)")

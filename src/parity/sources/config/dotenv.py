@@ -47,8 +47,10 @@ def parse_dotenv(text: str, shown: str) -> dict[str, str]:
     result: dict[str, str] = {}
     pos = 0
     n = len(text)
+    line_no, counted = 1, 0  # line of `pos`, counted incrementally (a count from 0 per line is quadratic)
     while pos < n:
-        line_no = text.count("\n", 0, pos) + 1
+        line_no += text.count("\n", counted, pos)
+        counted = pos
         eol = text.find("\n", pos)
         eol = n if eol == -1 else eol
         line = text[pos:eol]

@@ -15,6 +15,7 @@ other expression in ``${...}``. This module turns that into what a reader expect
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -68,6 +69,8 @@ def _value(v: Any) -> Json:
         return {scalar(k): _value(x) for k, x in v.items() if k != _BLOCK}
     if type(v) is int:
         return json_int(v)
+    if type(v) is float and not math.isfinite(v):  # 1e400 reads as inf; JSON has no such number
+        return "NaN" if math.isnan(v) else ("Infinity" if v > 0 else "-Infinity")
     return v  # float, bool, None
 
 

@@ -27,7 +27,15 @@ def _unescape(s: str, shown: str, line: int) -> str:
             return chr(int(e[1:], 16))
         return _SIMPLE.get(e, e)
 
-    return _ESC.sub(one, s)
+    out = _ESC.sub(one, s)
+    if "\\u" in s and not out.isascii():
+        # Java writes a character outside the BMP as two escapes (a surrogate pair): join them; one left alone
+        # is no character at all
+        try:
+            out = out.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(shown, "a \\uXXXX escape is half of a surrogate pair: not a character", line) from None
+    return out
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

@@ -169,8 +169,11 @@ def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> 
         if isinstance(v, str):
             inner = _json_text(v)
             if inner is not None:
-                cleaned = walk(inner, False)
-                return v if cleaned == inner else orjson.dumps(cleaned).decode()
+                try:
+                    cleaned = walk(inner, False)
+                    return v if cleaned == inner else orjson.dumps(cleaned).decode()
+                except (RecursionError, TypeError):  # nested past what can be walked or written: hide it whole
+                    return redactor.redact(v)
             return redact_text(v, redactor)
         return v
 

@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 from parity.errors import InputError
-from parity.model import Json, json_int
+from parity.model import MAX_DEPTH, Json, json_int
 from parity.sources.files import line_col
 
 # Values one file may expand to once YAML aliases are resolved; far above any real config.
@@ -83,7 +83,7 @@ def plain(value: Any, shown: str, line: int | None = None) -> Json:
     budget = [MAX_NODES]
     active: set[int] = set()
 
-    def walk(v: Any) -> Json:
+    def walk(v: Any, depth: int = 0) -> Json:
         budget[0] -= 1
         if budget[0] < 0:
             raise InputError(shown, f"expands to more than {MAX_NODES:,} values (YAML aliases?)", line)
@@ -102,14 +102,16 @@ def plain(value: Any, shown: str, line: int | None = None) -> Json:
         if isinstance(v, bytes):
             return base64.b64encode(v).decode()
         if isinstance(v, dict | list | tuple | set):
+            if depth >= MAX_DEPTH:
+                raise InputError(shown, f"nested more than {MAX_DEPTH} levels deep (parity reads at most that)", line)
             if id(v) in active:
                 raise InputError(shown, "a YAML alias refers to itself (recursive structure)", line)
             active.add(id(v))
             try:
                 if isinstance(v, dict):
-                    return {_unicode(_key(k), shown, line): walk(x) for k, x in v.items()}
+                    return {_unicode(_key(k), shown, line): walk(x, depth + 1) for k, x in v.items()}
                 items = sorted(v, key=repr) if isinstance(v, set) else v
-                return [walk(x) for x in items]
+                return [walk(x, depth + 1) for x in items]
             finally:
                 active.discard(id(v))
         return str(v)  # dates from other loaders, and anything else exotic
@@ -135,6 +137,18 @@ def _yaml_message(e: yaml.YAMLError) -> str:
     return f"invalid YAML: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
 
 
+def _constructor_message(e: Exception) -> str:
+    if isinstance(e, KeyError):
+        return f"{e.args[0]!r} is not a value of its tag"
+    return f"a value its tag cannot hold ({e})"
+
+
+def _node_line(loader: Any) -> int | None:
+    """The line of the document being constructed (PyYAML does not say which value failed)."""
+    node = getattr(loader, "_parity_node", None)
+    return None if node is None else int(node.start_mark.line) + 1
+
+
 def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
     """Each non-empty YAML document as ``(line of its first content, JSON-like data)``."""
     try:
@@ -146,7 +160,7 @@ def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
             try:
                 if not loader.check_node():
                     break
-                node = loader.get_node()
+                node = loader._parity_node = loader.get_node()
                 if node is None:
                     continue
                 line = node.start_mark.line + 1
@@ -156,6 +170,10 @@ def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
                 raise InputError(shown, _yaml_message(e), ln, col) from None
             except RecursionError:
                 raise InputError(shown, "invalid YAML: nested too deeply") from None
+            except (ValueError, KeyError, TypeError, OverflowError) as e:
+                # PyYAML's constructors raise these, not YAMLError, for a value its explicit tag cannot
+                # hold (`!!int abc`, `!!bool maybe`) or a date that does not exist (2026-02-30)
+                raise InputError(shown, f"invalid YAML: {_constructor_message(e)}", _node_line(loader)) from None
             if data is None:
                 continue  # an empty document, e.g. between two '---' or a comment-only one
             yield line, plain(data, shown, line)

@@ -54,9 +54,12 @@ def _last_applied(value: Json, secret: bool, redactor: Redactor) -> Json:
         return redactor.redact(value)
     try:
         embedded = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what can be walked: hide it whole
         return redactor.redact(value)
     if not isinstance(embedded, dict):
         return redactor.redact(value)
-    cleaned = redact_object(embedded, redactor)
-    return json.dumps(cleaned, sort_keys=True, separators=(",", ":"))
+    try:
+        cleaned = redact_object(embedded, redactor)
+        return json.dumps(cleaned, sort_keys=True, separators=(",", ":"))
+    except RecursionError:
+        return redactor.redact(value)
