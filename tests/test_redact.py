@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from parity.errors import ParityError
 from parity.redact import Redactor, is_redacted, looks_secret
 
 
@@ -103,3 +104,29 @@ def test_redact_paths_by_position_and_inside_json_strings() -> None:
     assert json.loads(out["container_definitions"])[0]["environment"] == [{"name": "X", "value": r.redact("s3cr3t")}]
     assert out["runtime"] == "python3.12" and "s3cr3t" not in str(out)
     assert redact_paths(out, ("environment[].variables.*",), r) == out  # idempotent
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [("zz", "not a hash key"), ("", "shorter than 16 bytes"), ("abcd", "shorter than 16 bytes")],
+)
+def test_an_unusable_key_file_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str, words: str
+) -> None:
+    monkeypatch.delenv("PARITY_HASH_KEY", raising=False)
+    (tmp_path / "hash.key").write_text(content)
+    with pytest.raises(ParityError, match=words) as ei:
+        Redactor.for_state_dir(tmp_path)
+    assert "hash.key" in str(ei.value)
+
+
+def test_a_key_file_that_is_a_folder_or_a_short_env_key_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PARITY_HASH_KEY", raising=False)
+    (tmp_path / "hash.key").mkdir()
+    with pytest.raises(ParityError, match="cannot use the hash key file"):
+        Redactor.for_state_dir(tmp_path)
+    monkeypatch.setenv("PARITY_HASH_KEY", "short")
+    with pytest.raises(ParityError, match="PARITY_HASH_KEY"):
+        Redactor.for_state_dir(tmp_path)

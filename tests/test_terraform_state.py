@@ -603,3 +603,21 @@ def test_type_aliases_take_the_canonical_name(tmp_path: Path) -> None:
     (tmp_path / "a.tfstate").write_text(json.dumps(body))
     (r,) = collect(tmp_path, "a.tfstate", _KEY).resources
     assert r.type == "aws_lb" and r.address == "aws_alb.web"
+
+
+def test_integers_past_64_bits_keep_every_digit(tmp_path: Path, redactor: Redactor) -> None:
+    big, other = 123456789012345678901234567890, 123456789012345678901234567891  # one float for orjson
+    body = json.dumps(state(res("aws_x", "a", inst({"id": "a", "n": big, "small": 7, "f": 1.5}))))
+    write(tmp_path / "a.tfstate", body.encode())
+    write(tmp_path / "b.tfstate", body.replace(str(big), str(other)).encode())
+    a = by_address(collect(tmp_path, "a.tfstate", redactor))["aws_x.a"].attributes
+    b = by_address(collect(tmp_path, "b.tfstate", redactor))["aws_x.a"].attributes
+    assert (a["n"], a["small"], a["f"]) == (str(big), 7, 1.5)
+    assert b["n"] == str(other)
+
+
+def test_a_state_with_long_digits_and_a_nan_is_still_an_input_error(tmp_path: Path, redactor: Redactor) -> None:
+    body = '{"version": 4, "terraform_version": "1.5.7", "serial": 12345678901234567890123, "x": NaN}'
+    write(tmp_path / "a.tfstate", body.encode())
+    with pytest.raises(InputError, match="not valid JSON"):
+        collect(tmp_path, "a.tfstate", redactor)

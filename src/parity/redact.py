@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 
+from parity.errors import ParityError
 from parity.model import REDACTED_PREFIX, Json
 
 # Names of settings whose values are treated as secret. The secret word must END the name (after an
@@ -35,6 +36,7 @@ _SECRET_WORDS = re.compile(
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 HASH_PREFIX_LEN = 12
+_RESTORE = "restore it, or remove it to start a new key (markers stored with the old key will then differ)"
 
 
 def looks_secret(name: str) -> bool:
@@ -64,21 +66,38 @@ class Redactor:
 
     @classmethod
     def for_state_dir(cls, state_dir: Path) -> Redactor:
-        """The installation's redactor: ``PARITY_HASH_KEY`` or the key file under ``state_dir``."""
+        """The installation's redactor: ``PARITY_HASH_KEY`` or the key file under ``state_dir``. A key that
+        cannot be read or used is a ParityError naming where it comes from (never a traceback)."""
         env_key = os.environ.get("PARITY_HASH_KEY")
         if env_key:
+            if len(env_key.encode()) < 16:
+                raise ParityError("PARITY_HASH_KEY: the hash key must be at least 16 bytes")
             return cls(env_key.encode())
         key_file = state_dir / "hash.key"
-        if key_file.exists():
-            return cls(bytes.fromhex(key_file.read_text().strip()))
-        state_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_bytes(32)
         try:
-            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another parity process created it first: use theirs
-            return cls(bytes.fromhex(key_file.read_text().strip()))
-        with os.fdopen(fd, "w") as fh:
-            fh.write(key.hex())
+            if key_file.exists():
+                return cls._from_file(key_file)
+            state_dir.mkdir(parents=True, exist_ok=True)
+            key = secrets.token_bytes(32)
+            try:
+                fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another parity process created it first: use theirs
+                return cls._from_file(key_file)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(key.hex())
+            return cls(key)
+        except OSError as e:
+            raise ParityError(f"{e.filename or key_file}: cannot use the hash key file: {e.strerror}") from None
+
+    @classmethod
+    def _from_file(cls, key_file: Path) -> Redactor:
+        text = key_file.read_text().strip()
+        try:
+            key = bytes.fromhex(text)
+        except ValueError:
+            raise ParityError(f"{key_file}: not a hash key (hex digits expected); {_RESTORE}") from None
+        if len(key) < 16:
+            raise ParityError(f"{key_file}: the hash key is shorter than 16 bytes; {_RESTORE}")
         return cls(key)
 
 

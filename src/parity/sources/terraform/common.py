@@ -21,6 +21,8 @@ Per-instance problems raise :class:`ShapeError`; the readers turn it into an
 from __future__ import annotations
 
 import gc
+import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,7 +33,7 @@ from typing import Any
 import orjson
 
 from parity.errors import InputError
-from parity.model import Json, Location, Resource
+from parity.model import Json, Location, Resource, json_int
 from parity.redact import Redactor, looks_secret, redact_paths
 from parity.sources import files
 
@@ -75,14 +77,35 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# An integer literal that may not fit 64 bits (orjson reads those as a float, losing digits: two different
+# values could then compare equal). Also matches such digits inside strings: that only costs the slower parse.
+_LONG_INT = re.compile(r"(?<![\w.\"])-?\d{19,}(?![\d.eE])")
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 def load_json(path: Path, shown: str) -> Any:
-    """Parse a JSON input file; any problem is an InputError naming the file (and line:column)."""
+    """Parse a JSON input file; any problem is an InputError naming the file (and line:column).
+
+    An integer past 64 bits is kept as its decimal string (:func:`parity.model.json_int`), as the config
+    sources do, instead of the float orjson would make of it."""
     text = files.read_text(path, shown)
+    if _LONG_INT.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError as e:
+            line, col = files.line_col(text, e.pos)
+            raise InputError(shown, f"is not valid JSON: {e.msg}", line, col) from None
     try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError as e:
-        line, col = files.line_col(text, e.pos)
-        raise InputError(shown, f"is not valid JSON: {e.msg}", line, col) from None
+        return json.loads(text, parse_int=lambda s: json_int(int(s)), parse_constant=_no_constant)
+    except json.JSONDecodeError as e:
+        raise InputError(shown, f"is not valid JSON: {e.msg}", e.lineno, e.colno) from None
+    except ValueError as e:
+        raise InputError(shown, f"is not valid JSON: {e}") from None
+    except RecursionError:
+        raise InputError(shown, "is not valid JSON: nested too deeply") from None
 
 
 def format_index(index: Json) -> str:
