@@ -4,7 +4,8 @@ Every reader returns JSON-like data or raises :class:`parity.errors.InputError` 
 where the parser knows it, the line. Shapes (``attributes`` of the file's resource):
 
 - yaml: the document's mapping; several documents -> ``{"documents": [...]}``; a top-level
-  list or scalar -> ``{"value": ...}``; an empty file -> ``{}`` (the same wrapping for json);
+  list or scalar -> ``{"value": ...}``; an empty file -> ``{}``;
+- json: the same wrapping for a list or scalar; an empty file is no JSON document, so an error;
 - env, properties: flat ``{KEY: "value"}``;
 - ini: ``{section: {key: value}}`` (``DEFAULT`` is an ordinary section here, not merged into the
   others; key case kept; a key without ``=`` has the value null);
