@@ -163,6 +163,10 @@ def test_config_errors_name_the_place(yaml_text: str, message: str) -> None:
 
 def test_durations_and_secrets() -> None:
     assert parse_duration("1h30m") == 5400 and parse_duration(90) == 90 and parse_duration("0.5s") == 0.5
+    assert parse_duration("3650d") == 3650 * 86400
+    for huge in ("3651d", "99999999999999999999d", 1e300):
+        with pytest.raises(ValueError, match="at most 3,650d"):
+            parse_duration(huge)
     cfg = parse_config(
         "environments: {staging: {}}\nalerts:\n  - {kind: email, smtp_host: h, from: a@b.c, to: [x@y.z], "
         "password: hunter2-secret}\n  - {kind: slack, webhook_url: 'https://hooks.example/T/B/s3cr3t'}\n",

@@ -17,6 +17,9 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))")
 
 
+_MAX_SECONDS = 3650 * 86400.0  # ten years
+
+
 def parse_duration(value: Any) -> float:
     """Seconds from ``90``, ``"30s"``, ``"15m"``, ``"1h30m"``, ``"2d"`` (a number alone is seconds)."""
     if isinstance(value, bool):
@@ -35,6 +38,8 @@ def parse_duration(value: Any) -> float:
         raise ValueError("a duration is a number of seconds or a text like 30s, 15m, 1h30m, 1d")
     if seconds <= 0:
         raise ValueError(f"{value!r}: a duration must be positive")
+    if seconds > _MAX_SECONDS:  # date arithmetic and sleeps overflow long before "never"
+        raise ValueError(f"{value!r}: a duration is at most {_MAX_SECONDS // 86400:,.0f}d")
     return seconds
 
 
