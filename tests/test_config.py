@@ -104,6 +104,31 @@ def test_interpolation(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "PARITY_NOPE is not set" in e.message and e.line == 6
 
 
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("${PARITY_NOPE:-sqlite:///${PARITY_TEST_DIR}/p.db}", "sqlite:////data/p.db"),  # a default holds ${...}
+        ("${PARITY_NOPE:-${PARITY_NOPE2:-sqlite:///x.db}}", "sqlite:///x.db"),
+        ("sqlite:///$${PARITY_TEST_DIR}.db", "sqlite:///${PARITY_TEST_DIR}.db"),  # $$ is a literal $
+        ("sqlite:///a$b.db", "sqlite:///a$b.db"),  # a $ before anything else stays
+    ],
+)
+def test_interpolation_nests_defaults_and_escapes(monkeypatch: pytest.MonkeyPatch, written: str, expected: str) -> None:
+    monkeypatch.setenv("PARITY_TEST_DIR", "/data")
+    monkeypatch.delenv("PARITY_NOPE", raising=False)
+    monkeypatch.delenv("PARITY_NOPE2", raising=False)
+    c = parse_config(GOOD.replace("sqlite:///.parity/parity.db", f'"{written}"'), "p.yaml")
+    assert c.store == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "words"), [("${", "variable name"), ("${X", "not closed"), ("${X:-a", "not closed")]
+)
+def test_malformed_interpolation_is_an_error(written: str, words: str) -> None:
+    e = _error(GOOD.replace("sqlite:///.parity/parity.db", f'"{written}"'))
+    assert words in e.message and e.line == 1
+
+
 def test_mirrors_default_and_explicit() -> None:
     three = GOOD.replace("promotion: [staging, production]", "promotion: [staging, production]").replace(
         "environments:\n", "environments:\n  dev:\n    sources: []\n"

@@ -42,19 +42,58 @@ DEFAULT_TOKEN_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 
 
+# Environment and source names are stored in varchar(255) columns, and PostgreSQL refuses NUL in text: a
+# name SQLite would take must not fail only once the team moves the store to PostgreSQL.
+MAX_NAME_LENGTH = 255
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+class _At(ValueError):
+    """A model-level error that knows its place: ``loc`` below the validated model, ``shown`` (when
+    given) what the message calls that place, for a name that would not read as a path."""
+
+    def __init__(self, loc: tuple[Any, ...], message: str, shown: str | None = None) -> None:
+        super().__init__(message)
+        self.loc = loc
+        self.message = message
+        self.shown = shown
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class _SourceBase(_Strict):
     name: str | None = Field(
-        default=None, description="Name of the source inside its environment (defaults to kind + position)."
+        default=None,
+        max_length=MAX_NAME_LENGTH,
+        description="Name of the source inside its environment (defaults to kind + position).",
     )
     role: Role | None = Field(
         default=None,
         description="'declared' (what code says) or 'live' (what is deployed). Defaults per kind; set 'live' "
         "for an export of a live system, e.g. `kubectl get -o yaml` output.",
     )
+
+    @field_validator("name")
+    @classmethod
+    def _name_storable(cls, v: str | None) -> str | None:
+        if v is not None and _CONTROL.search(v):
+            raise ValueError(f"{v!r} holds a control character")
+        return v
+
+    @field_validator("path", check_fields=False)
+    @classmethod
+    def _home_known(cls, v: str | list[str]) -> str | list[str]:
+        if not v or any(not p.strip() for p in ([v] if isinstance(v, str) else v)):
+            # an empty list read nothing and reported no drift: a typo must not look like a clean environment
+            raise ValueError("names no file: give a file, folder or glob (or a list of them)")
+        for p in [v] if isinstance(v, str) else v:
+            # os.path.expanduser leaves an unknown ~user as it is, where pathlib raises RuntimeError later
+            if p.startswith("~") and os.path.expanduser(p) == p:
+                user = p[1:].split("/", 1)[0]
+                raise ValueError(f"{p!r}: no home folder for {'user ' + repr(user) if user else 'the current user'}")
+        return v
 
 
 class TerraformStateSource(_SourceBase):
@@ -199,6 +238,7 @@ class Environment(_Strict):
 
 _DURATION = re.compile(r"(\d+)\s*(w|d|h|m|s)")
 _DURATION_UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+_MAX_DURATION_S = int(dt.timedelta.max.total_seconds())
 
 
 def parse_duration(text: str) -> dt.timedelta:
@@ -206,7 +246,11 @@ def parse_duration(text: str) -> dt.timedelta:
     parts = _DURATION.findall(text.strip())
     if not parts or _DURATION.sub("", text).strip():
         raise ValueError(f"{text!r} is not a duration (e.g. 3d, 12h, 1w, 90m)")
-    return dt.timedelta(seconds=sum(int(n) * _DURATION_UNITS[u] for n, u in parts))
+    seconds = sum(int(n) * _DURATION_UNITS[u] for n, u in parts)
+    # timedelta stops at 999,999,999 days; past it Python raises OverflowError, which is not a ValueError
+    if seconds > _MAX_DURATION_S:
+        raise ValueError(f"{text!r} is too long a duration (at most {dt.timedelta.max.days:,}d)")
+    return dt.timedelta(seconds=seconds)
 
 
 ArtifactKind = Literal["image", "lambda_code", "helm_chart", "module", "config_value"]
@@ -418,12 +462,48 @@ class ParityConfig(_Strict):
         default_factory=list, description="Notifiers for new and recurring findings (see docs/watch.md)."
     )
 
+    @field_validator("environments")
+    @classmethod
+    def _environment_names_storable(cls, v: dict[str, Environment]) -> dict[str, Environment]:
+        for name in v:
+            shown = f"environments.{name[:40]}…" if len(name) > 40 else None
+            if len(name) > MAX_NAME_LENGTH:
+                raise _At((name,), f"environment name longer than {MAX_NAME_LENGTH} characters", shown)
+            if _CONTROL.search(name):
+                raise _At((name,), f"environment name {name!r} holds a control character", "environments")
+        return v
+
     @model_validator(mode="after")
     def _names_exist(self) -> ParityConfig:
         known = set(self.environments)
         for i, name in enumerate(self.promotion):
             if name not in known:
                 raise ValueError(f"promotion[{i}]: unknown environment {name!r} (known: {', '.join(sorted(known))})")
+            if name in self.promotion[:i]:
+                first = self.promotion.index(name)
+                raise ValueError(f"promotion[{i}]: {name!r} is listed twice (also promotion[{first}]): each stage once")
+        for env_name, environment in self.environments.items():
+            seen: dict[str, int] = {}
+            for j, src in enumerate(environment.sources):
+                src_name = src.name or f"{src.kind}[{j}]"
+                if src_name in seen:
+                    where = ("environments", env_name, "sources", j)
+                    if src.name:
+                        raise _At((*where, "name"), f"duplicate source name {src_name!r}")
+                    raise _At(
+                        where,
+                        f"its default name {src_name!r} is the name of sources[{seen[src_name]}]: rename that one",
+                    )
+                seen[src_name] = j
+        scoped = [("expected", i, e.environments) for i, e in enumerate(self.expected)]
+        scoped += [("ignore", i, g.environments) for i, g in enumerate(self.ignore)]
+        for section, i, names in scoped:
+            for j, name in enumerate(names or []):
+                if name not in known:
+                    raise ValueError(
+                        f"{section}[{i}].environments[{j}]: unknown environment {name!r}"
+                        f" (known: {', '.join(sorted(known))})"
+                    )
         for i, pair in enumerate(self.mirrors or []):
             for name in pair:
                 if name not in known:
@@ -504,24 +584,89 @@ class LoadedConfig:
 
 # Loading ----------------------------------------------------------------------------------------
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
 
 class _LineLoader(yaml.SafeLoader):
-    """A SafeLoader that remembers the line of every mapping key and sequence item."""
+    """A SafeLoader that remembers the node it is constructing: PyYAML's constructors raise ValueError or
+    KeyError, without a position, for a value its tag cannot hold (``2026-02-30``, ``!!bool maybe``)."""
+
+    current: yaml.Node | None = None
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        self.current = node
+        return super().construct_object(node, deep)
 
 
-def _positions(node: yaml.Node, path: tuple[Any, ...], out: dict[tuple[Any, ...], int]) -> None:
-    out[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for k, v in node.value:
-            key = k.value
-            out[(*path, key)] = k.start_mark.line + 1
-            _positions(v, (*path, key), out)
-            out[(*path, key)] = k.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _positions(item, (*path, i), out)
+# How deep a parity.yaml may nest. The schema is under 10 levels; the limit keeps the recursive walks below
+# (and PyYAML's composer) from failing with RecursionError instead of naming a line.
+MAX_CONFIG_DEPTH = 100
+
+
+def _check_shape(root: yaml.Node, file: str) -> None:
+    """Refuse alias cycles, alias "billion laughs" and absurd nesting before anything walks the tree.
+
+    Every later step (construction, interpolation, validation) sees aliases expanded, so a few lines of
+    anchors could make them run for hours; the same limit as the config source's YAML reader applies.
+    Sizes are memoised per node, so this check itself never expands an alias twice.
+    """
+    # imported here: the config source's package imports this module
+    from parity.sources.config.yamlio import MAX_NODES
+
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        if id(node) in sizes:
+            return sizes[id(node)]
+        line = node.start_mark.line + 1
+        if id(node) in active:
+            raise ConfigError(file, "a YAML alias refers to itself (recursive structure)", line)
+        if depth > MAX_CONFIG_DEPTH:
+            raise ConfigError(file, f"nested more than {MAX_CONFIG_DEPTH} levels deep", line)
+        total = 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+            active.add(id(node))
+            children: list[yaml.Node] = (
+                [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else node.value
+            )
+            for child in children:
+                total += size(child, depth + 1)
+                if total > MAX_NODES:
+                    raise ConfigError(file, f"expands to more than {MAX_NODES:,} values (YAML aliases?)", line)
+            active.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
+def _positions(root: yaml.Node, file: str, paths: dict[int, tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+    """The line of every mapping key and sequence item, by path; ``paths`` gets the path of every node.
+
+    A node reached again through an alias is not walked again: paths below an alias fall back to the
+    alias's own line (see :func:`_line_of`), which is where the user can act.
+    """
+    out: dict[tuple[Any, ...], int] = {}
+    walked: set[int] = set()
+
+    def walk(node: yaml.Node, path: tuple[Any, ...]) -> None:
+        out.setdefault(path, node.start_mark.line + 1)
+        if id(node) in walked:
+            return
+        walked.add(id(node))
+        paths[id(node)] = path
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if not isinstance(k, yaml.ScalarNode):
+                    raise ConfigError(file, "a key must be a plain value, not a list or mapping", k.start_mark.line + 1)
+                key = k.value
+                out[(*path, key)] = k.start_mark.line + 1
+                walk(v, (*path, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    walk(root, ())
+    return out
 
 
 def _interpolate(value: Any, path: tuple[Any, ...], file: str, lines: Mapping[tuple[Any, ...], int]) -> Any:
@@ -529,21 +674,58 @@ def _interpolate(value: Any, path: tuple[Any, ...], file: str, lines: Mapping[tu
         return {k: _interpolate(v, (*path, k), file, lines) for k, v in value.items()}
     if isinstance(value, list):
         return [_interpolate(v, (*path, i), file, lines) for i, v in enumerate(value)]
-    if isinstance(value, str) and "${" in value:
-
-        def sub(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
-            got = os.environ.get(name)
-            if got is None:
-                if default is not None:
-                    return default
-                raise ConfigError(
-                    file, f"{_dotted(path)}: environment variable {name} is not set", _line_of(lines, path)
-                )
-            return got
-
-        return _VAR.sub(sub, value)
+    if isinstance(value, str) and "$" in value:
+        return _expand(value, path, file, lines)
     return value
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _expand(text: str, path: tuple[Any, ...], file: str, lines: Mapping[tuple[Any, ...], int]) -> str:
+    """``text`` with ``${VAR}`` and ``${VAR:-default}`` replaced from the environment, as a shell does: a
+    default may itself hold ``${...}``, and ``$$`` is a literal ``$`` (so ``$${X}`` stays ``${X}``). An
+    unclosed ``${`` or one without a variable name is an error, not text kept as written."""
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(file, f"{_dotted(path)}: {message}", _line_of(lines, path))
+
+    def scan(i: int, inside: bool) -> tuple[str, int]:
+        out: list[str] = []
+        while i < len(text):
+            ch = text[i]
+            if ch == "$" and text.startswith("$$", i):
+                out.append("$")
+                i += 2
+            elif ch == "$" and text.startswith("${", i):
+                m = _NAME.match(text, i + 2)
+                if m is None:
+                    raise fail(f"'${{' at character {i + 1} is not followed by a variable name")
+                name, j = m.group(), m.end()
+                default: str | None = None
+                if text.startswith(":-", j):
+                    default, j = scan(j + 2, True)
+                elif not text.startswith("}", j):
+                    raise fail(f"'${{{name}' is not closed by '}}' (or ':-default}}')")
+                else:
+                    j += 1
+                got = os.environ.get(name)
+                if got is None:
+                    if default is None:
+                        raise fail(f"environment variable {name} is not set")
+                    got = default
+                out.append(got)
+                i = j
+            elif ch == "}" and inside:
+                return "".join(out), i + 1
+            else:
+                out.append(ch)
+                i += 1
+        if inside:
+            raise fail("a '${VAR:-default}' is not closed by '}'")
+        return "".join(out), i
+
+    return scan(0, False)[0]
 
 
 def _dotted(path: tuple[Any, ...]) -> str:
@@ -583,22 +765,58 @@ def _clean_loc(loc: tuple[Any, ...], data: Any) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def parse_config(text: str, file: str) -> ParityConfig:
-    """Validate ``text`` (YAML) as a parity config; errors name ``file`` and the line."""
+def _compose(loader: _LineLoader, file: str) -> yaml.Node | None:
     try:
-        node = yaml.compose(text, Loader=_LineLoader)
+        return loader.get_single_node()
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         problem = getattr(e, "problem", None) or str(e)
         raise ConfigError(file, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
-    if node is None:
-        raise ConfigError(file, "the file is empty; run `parity init` for a starter config")
-    lines: dict[tuple[Any, ...], int] = {}
-    _positions(node, (), lines)
+    except RecursionError:
+        line = loader.get_mark().line + 1
+        raise ConfigError(file, f"invalid YAML: nested more than {MAX_CONFIG_DEPTH} levels deep", line) from None
+
+
+def _construct(loader: _LineLoader, node: yaml.Node, file: str, paths: Mapping[int, tuple[Any, ...]]) -> Any:
     try:
-        data = yaml.load(text, Loader=_LineLoader)
-    except yaml.YAMLError as e:  # pragma: no cover - compose already parsed it
-        raise ConfigError(file, f"invalid YAML: {e}") from None
+        return loader.construct_document(node)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        problem = getattr(e, "problem", None) or str(e)
+        raise ConfigError(file, f"invalid YAML: {problem}", mark.line + 1 if mark else None) from None
+    except (ValueError, KeyError, TypeError, OverflowError) as e:
+        # PyYAML's constructors raise these, not YAMLError, for a value its explicit tag cannot hold
+        # (`!!int abc`, `!!bool maybe`) or a date that does not exist (2026-02-30)
+        bad = loader.current
+        if bad is None:  # pragma: no cover - the constructor fails on some node
+            raise ConfigError(file, f"invalid YAML: {e}") from None
+        what = f"{bad.value!r} is not a valid {_tag_name(bad)}" if isinstance(bad, yaml.ScalarNode) else str(e)
+        where = paths.get(id(bad))
+        raise ConfigError(file, f"{_dotted(where) + ': ' if where else ''}{what}", bad.start_mark.line + 1) from None
+
+
+def _tag_name(node: yaml.Node) -> str:
+    name = str(node.tag).rsplit(":", 1)[-1]
+    return {"timestamp": "date", "bool": "boolean", "int": "integer", "float": "number"}.get(name, name)
+
+
+def parse_config(text: str, file: str) -> ParityConfig:
+    """Validate ``text`` (YAML) as a parity config; errors name ``file`` and the line."""
+    try:
+        loader = _LineLoader(text)
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow
+        line = text.count("\n", 0, e.position) + 1
+        raise ConfigError(file, f"invalid YAML: {str(e).splitlines()[0]}", line) from None
+    try:
+        node = _compose(loader, file)
+        if node is None:
+            raise ConfigError(file, "the file is empty; run `parity init` for a starter config")
+        _check_shape(node, file)
+        paths: dict[int, tuple[Any, ...]] = {}
+        lines = _positions(node, file, paths)
+        data = _construct(loader, node, file, paths)
+    finally:
+        loader.dispose()
     if not isinstance(data, dict):
         raise ConfigError(file, "the top level must be a mapping (store, environments, ...)", 1)
     data = _interpolate(data, (), file, lines)
@@ -625,6 +843,11 @@ def parse_config(text: str, file: str) -> ParityConfig:
         elif err["type"] == "missing":
             msg = f"missing required key {loc[-1]!r}"
             loc = loc[:-1]
+        elif err["type"] == "value_error" and isinstance(ctx.get("error"), _At):
+            at: _At = ctx["error"]
+            loc, msg = (*loc, *at.loc), at.message
+            if at.shown is not None:
+                raise ConfigError(file, f"{at.shown}: {msg}", _line_of(lines, loc)) from None
         elif err["type"] == "value_error":
             msg = str(ctx.get("error", msg))
             # model-level checks name their own place as "path: message"

@@ -59,13 +59,24 @@ def _error_line(text: str) -> None:
     sys.stderr.flush()
 
 
+# Ctrl-C: 128 + SIGINT, as shells report it. A scan stops whole: it is stored completely or not at all.
+INTERRUPTED = 130
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; never lets a traceback reach the user unless PARITY_DEBUG is set."""
     try:
         result = app(args=argv, standalone_mode=False)
+        if result == INTERRUPTED:  # typer turns Ctrl-C into this exit code, with nothing said
+            _error_line("parity: interrupted")
         return int(result) if isinstance(result, int) else 0
     except typer.Exit as e:
+        if e.exit_code == INTERRUPTED:  # typer's answer to Ctrl-C; say so rather than exit without a word
+            _error_line("parity: interrupted")
         return int(e.exit_code)
+    except KeyboardInterrupt:
+        _error_line("parity: interrupted")
+        return INTERRUPTED
     except typer.TyperException as e:
         # Usage errors (typer's vendored click) must exit 1, not 2: 2 means "drift found" to scripts.
         show = getattr(e, "show", None)

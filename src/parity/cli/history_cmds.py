@@ -118,13 +118,17 @@ def _changes_tables(changes: dict[int, dict[str, Any]]) -> list[Table]:
     return tables
 
 
+# The views below are tables or JSON; a report format (markdown, sarif, junit) has no meaning for them.
+_HISTORY_FORMATS = (Format.table, Format.json)
+
+
 def history(
     resource: Annotated[
         str | None,
         typer.Argument(help="A resource (key, id, name or glob): its timeline in each environment, and its findings."),
     ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only scans that included this environment.")] = None,
-    limit: Annotated[int, typer.Option(help="How many scans to show, newest first.")] = 20,
+    limit: Annotated[int, typer.Option(help="How many scans to show, newest first.", min=1)] = 20,
     findings: Annotated[
         bool, typer.Option("--findings", help="List every finding ever seen, with status, first and last seen.")
     ] = False,
@@ -147,11 +151,18 @@ def history(
 
     Examples: parity history -e production · parity history --changes · parity history 'aws_sqs_queue.*'
     """
+    if fmt not in _HISTORY_FORMATS:
+        raise UsageError(
+            f"history prints --format {' or '.join(f.value for f in _HISTORY_FORMATS)}, not {fmt.value}"
+            " (the other formats are for scan, diff and drift reports)"
+        )
     loaded = load(config)
+    if env is not None:
+        check_environments(loaded, [env])
     store = open_store(loaded)
     try:
         if resource is not None:
-            envs = check_environments(loaded, [env]) if env else list(loaded.config.environments)
+            envs = [env] if env else list(loaded.config.environments)
             _resource_history(store, envs, resource, fmt)
             return
         if findings:

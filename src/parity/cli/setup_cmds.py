@@ -14,7 +14,7 @@ from rich.text import Text
 
 from parity.cli.common import Format, FormatOpt, emit, err_console, load, write_out
 from parity.config import json_schema
-from parity.errors import UsageError
+from parity.errors import InputError, UsageError
 
 STARTER = """\
 # parity.yaml: which environments exist, where their resources come from, and what may differ.
@@ -97,6 +97,27 @@ def example_dir() -> Path:
     raise UsageError("the bundled example (examples/greenflash) is missing from this installation")
 
 
+def _check_demo_target(directory: Path, example: Path, force: bool) -> None:
+    """Refuse to copy the demo over the user's own files (their parity.yaml first of all).
+
+    A folder an earlier demo made is reused without --force, as the demo promises a history on reruns: it
+    is recognised by its parity.yaml, still the bundled one.
+    """
+    if not directory.exists():
+        return
+    if not directory.is_dir():
+        raise UsageError(f"{directory} already exists and is not a folder: pass --dir a new or empty folder")
+    if force or not any(directory.iterdir()):
+        return
+    mine = directory / "parity.yaml"
+    try:
+        if mine.is_file() and mine.read_bytes() == (example / "parity.yaml").read_bytes():
+            return
+    except OSError:
+        pass  # unreadable: not a demo we made, so refused below
+    raise UsageError(f"{directory} already exists and is not empty (use --force to overwrite)")
+
+
 def demo(
     directory: Annotated[Path, typer.Option("--dir", help="Working folder for the demo.")] = Path("parity-demo"),
     fmt: FormatOpt = Format.table,
@@ -104,19 +125,27 @@ def demo(
         bool,
         typer.Option("--aws/--no-aws", help="Add live AWS accounts served by a local moto server (when installed)."),
     ] = True,
+    force: Annotated[
+        bool, typer.Option("--force", help="Copy into a folder that is not empty, overwriting files of the same name.")
+    ] = False,
 ) -> None:
     """Copy the bundled greenflash example (staging and production defined by Terraform states,
     Kubernetes manifests and config files, with planted drift) to a working folder, scan it and show
     the report. Where moto's server is installed (`make demo` installs it), a local server plays a
     staging and a production AWS account, so live AWS drift shows too, without credentials.
-    Runs again on the same folder keep the history, so `parity history` has something to show.
+    Runs again on the same folder keep the history, so `parity history` has something to show; any other
+    folder that is not empty is refused unless --force.
     """
     from parity.cli.compare_cmds import run_scan
     from parity.demo import aws as demo_aws
 
     src = example_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(src, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".parity", "__pycache__"))
+    _check_demo_target(directory, src, force)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(src, directory, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".parity", "__pycache__"))
+    except OSError as e:
+        raise InputError(str(directory), f"cannot copy the demo there: {e.strerror or e}") from None
     used_aws = aws and demo_aws.available()
     if used_aws:
         saved_profile = os.environ.pop("AWS_PROFILE", None)

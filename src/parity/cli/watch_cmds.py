@@ -17,7 +17,12 @@ def watch(
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     metrics_port: Annotated[
         int | None,
-        typer.Option("--metrics-port", help="Serve Prometheus metrics on this port (0: any free port).", min=0),
+        typer.Option(
+            "--metrics-port",
+            help="Serve Prometheus metrics on this port (0: any free port).",
+            min=0,
+            max=65535,
+        ),
     ] = None,
     alerts: Annotated[
         bool, typer.Option("--alerts/--no-alerts", help="Send new and recurring findings to the alerts: notifiers.")

@@ -44,17 +44,30 @@ WRITE = "parity_write"
 def parse_url(url: str) -> URL:
     """The SQLAlchemy URL, or a ParityError saying why ``url`` is not one."""
     try:
-        return sa.make_url(url)
+        return _userinfo_to_last_at(sa.make_url(url))
     except (sa.exc.ArgumentError, ValueError) as e:
         raise ParityError(
             f"invalid store URL {mask_text(url)!r}: expected sqlite:///PATH or postgresql+psycopg://..."
         ) from e
 
 
+def _userinfo_to_last_at(url: URL) -> URL:
+    """SQLAlchemy ends the password at the first "@", so an unencoded "@" in a password put the rest of it
+    into the host: shown unmasked in every error, and the wrong host dialled. A host never holds "@":
+    the user-info ends at the last one."""
+    host = url.host
+    if not host or "@" not in host:
+        return url
+    extra, _, real_host = host.rpartition("@")
+    if url.password is not None:
+        return url.set(password=f"{url.password}@{extra}", host=real_host)
+    return url.set(username=f"{url.username or ''}@{extra}", host=real_host)
+
+
 def mask_text(url: str) -> str:
     """``url`` with any password hidden, even when it does not parse."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return _userinfo_to_last_at(sa.make_url(url)).render_as_string(hide_password=True)
     except Exception:  # unparsable: hide everything between "://user:" and "@"
         head, sep, rest = url.partition("://")
         if not sep or "@" not in rest:
@@ -97,6 +110,8 @@ def create_engine(url: URL) -> Engine:
             engine = sa.create_engine(url, **options)
         except sa.exc.ArgumentError as e:
             raise ParityError(f"store {masked}: {one_line(e)}") from e
+        except (ValueError, TypeError) as e:  # a query option the driver cannot convert (?timeout=abc)
+            raise ParityError(f"store {masked}: invalid option in the URL ({e})") from e
         except ImportError as e:  # e.g. postgresql+psycopg2:// without psycopg2 installed
             raise ParityError(f"store {masked}: database driver not installed ({e.name or e})") from e
     if backend == "sqlite":
@@ -110,6 +125,8 @@ def _prepare_sqlite_path(url: URL, masked: str) -> None:
         return
     try:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    except RuntimeError as e:  # ~user of a user that does not exist
+        raise ParityError(f"store {masked}: cannot find the home folder in {database!r}") from e
     except OSError as e:
         raise ParityError(f"store {masked}: cannot create its folder: {e.strerror or e}") from e
 
@@ -161,10 +178,25 @@ def _alembic_config(connection: Connection) -> Config:
     return cfg
 
 
-def _heads() -> set[str]:
+def _scripts() -> ScriptDirectory:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-    return set(ScriptDirectory.from_config(cfg).get_heads())
+    return ScriptDirectory.from_config(cfg)
+
+
+def _heads() -> set[str]:
+    return set(_scripts().get_heads())
+
+
+def _refuse_unknown(current: set[str], masked_url: str) -> None:
+    """A revision this parity has no script for was written by a newer parity: upgrading from it is
+    impossible and Alembic would fail with "Can't locate revision"; say what to do instead."""
+    known = {rev.revision for rev in _scripts().walk_revisions()}
+    unknown = sorted(current - known)
+    if unknown:
+        raise ParityError(
+            f"store {masked_url}: created by a newer parity (schema revision {', '.join(unknown)}); upgrade parity"
+        )
 
 
 def _current(connection: Connection) -> set[str]:
@@ -180,11 +212,15 @@ def migrate(engine: Engine, masked_url: str) -> None:
     heads = _heads()
     with translated(masked_url):
         with engine.connect() as conn:
-            if _current(conn) == heads:
-                return
+            current = _current(conn)
+        if current == heads:
+            return
+        _refuse_unknown(current, masked_url)
         try:
             with _ALEMBIC_LOCK, engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-                if _current(conn) != heads:
+                current = _current(conn)
+                if current != heads:
+                    _refuse_unknown(current, masked_url)
                     command.upgrade(_alembic_config(conn), "head")
         except sa.exc.DBAPIError:
             with engine.connect() as conn:
