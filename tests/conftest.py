@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +14,16 @@ from parity.model import Snapshot
 from parity.redact import Redactor
 
 CORPUS = Path(os.environ.get("PARITY_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
 PG_ADMIN_URL = os.environ.get("PARITY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A copy of the bundled greenflash example to run commands on (some test files have their own)."""
+    d = tmp_path / "greenflash"
+    shutil.copytree(EXAMPLE, d)
+    return d
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 
 from parity.cli import main
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
 # The fake secrets planted in the example's files (see examples/greenflash): none may be printed or stored.
 SECRETS = [
     "s3cr3t-prod-Pa55",
@@ -26,13 +24,6 @@ SECRETS = [
     base64.b64encode(b"pg-prod-Qm9v").decode(),
     base64.b64encode(b"pg-staging-1234").decode(),
 ]
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    d = tmp_path / "greenflash"
-    shutil.copytree(EXAMPLE, d)
-    return d
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -4,28 +4,13 @@ and exit 1 (or, for the demo, refuses to overwrite the user's files)."""
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 
 from parity.cli import main
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    d = tmp_path / "greenflash"
-    shutil.copytree(EXAMPLE, d)
-    return d
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from test_cli import run
 
 
 def one_error_line(err: str) -> str:

