@@ -172,3 +172,12 @@ def test_a_deep_last_applied_annotation_is_hidden_not_a_crash(
     cfg = setup(tmp_path, {"app.yaml": manifest}, kind="kubernetes-manifests")
     code, _, err = diff(capsys, cfg)
     assert code == 0, err
+
+
+@pytest.mark.parametrize("text", ['a:\n  1: x\n  "1": y\n', 'a: {true: 1, "true": 2}\n'])
+def test_two_keys_that_read_the_same_are_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str
+) -> None:
+    cfg = setup(tmp_path, {"app.yaml": text})
+    code, _, err = diff(capsys, cfg)
+    one_line_error(code, err, "app.yaml", "both read as")

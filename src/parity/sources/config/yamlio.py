@@ -109,7 +109,13 @@ def plain(value: Any, shown: str, line: int | None = None) -> Json:
             active.add(id(v))
             try:
                 if isinstance(v, dict):
-                    return {_unicode(_key(k), shown, line): walk(x, depth + 1) for k, x in v.items()}
+                    out: dict[str, Json] = {}
+                    for k, x in v.items():
+                        key = _unicode(_key(k), shown, line)
+                        if key in out:  # 1 and "1", or true and "true": one would silently hide the other
+                            raise InputError(shown, f"two keys of one mapping both read as {key!r}", line)
+                        out[key] = walk(x, depth + 1)
+                    return out
                 items = sorted(v, key=repr) if isinstance(v, set) else v
                 return [walk(x, depth + 1) for x in items]
             finally:
