@@ -150,3 +150,23 @@ def test_ctrl_c_says_interrupted_and_exits_130(
     _, err = capsys.readouterr()
     assert code == 130
     assert err.strip().splitlines()[-1] == "parity: interrupted"
+
+
+def test_ctrl_c_while_the_cli_loads_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    from parity.__main__ import entry
+
+    class Interrupting:  # a Ctrl-C arriving while `parity.cli` is imported
+        def find_spec(self, name: str, *_args: object) -> None:
+            if name == "parity.cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "parity.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupting(), *sys.meta_path])
+    with pytest.raises(SystemExit) as ei:
+        entry()
+    assert ei.value.code == 130
+    assert capsys.readouterr().err == "parity: interrupted\n"

@@ -96,7 +96,3 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _error_line(f"parity: internal error: {type(e).__name__}: {e} (set PARITY_DEBUG=1 for the traceback)")
         return 1
-
-
-def entry() -> None:
-    sys.exit(main())

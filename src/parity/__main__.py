@@ -1,0 +1,19 @@
+"""The ``parity`` command (and ``python -m parity``). Nothing is imported before the interrupt guard is in place:
+loading the CLI takes about half a second, and Ctrl-C in it must be one line too, not a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+
+def entry() -> None:
+    try:
+        from parity.cli import main
+    except KeyboardInterrupt:
+        sys.stderr.write("parity: interrupted\n")
+        raise SystemExit(130) from None
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()
