@@ -507,6 +507,7 @@ def test_sensitive_terraform_variables_and_outputs_are_hashed(tmp_path: Path, re
 def test_json_text_flags_and_url_passwords_are_hashed(redactor: Redactor) -> None:
     tree = {
         "config.json": '{"db_password":"cj-1","port":5432}',
+        "encoded": "%7B%22api_key%22%3A%22ue-1%22%7D",  # URL-encoded JSON, which canonicalisation decodes too
         "unchanged.json": '{ "port": 5432 }',
         "args": ["--db-password=ar-1", "--api-key", "ar-2", "--verbose", "kept", "--token", "--next"],
         "DATABASE_URL": "postgres://app:pw-1@db.internal:5432/app",
@@ -514,7 +515,7 @@ def test_json_text_flags_and_url_passwords_are_hashed(redactor: Redactor) -> Non
     }
     out = redact_tree(tree, redactor)
     text = str(out)
-    for secret in ("cj-1", "ar-1", "ar-2", "pw-1", "p@ss-2"):
+    for secret in ("cj-1", "ue-1", "ar-1", "ar-2", "pw-1", "p@ss-2"):
         assert secret not in text
     assert out["unchanged.json"] == tree["unchanged.json"]  # nothing to hide: kept as written
     assert '"port":5432' in str(out["config.json"])

@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, TypeVar
+from urllib.parse import unquote
 
+import orjson
 from typing_extensions import dataclass_transform
 
 _T = TypeVar("_T")
@@ -26,6 +28,22 @@ _INT_MIN, _INT_END = -(2**63), 2**64
 # writes at most 255 levels, and the store and the reports wrap a resource's attributes a few levels
 # deeper; real inputs stay far below (Kubernetes CRDs reach ~30). Deeper input is a clear InputError.
 MAX_DEPTH = 200
+
+
+def json_in_text(s: str) -> Json:
+    """The JSON object or array a string holds, or None: a string whose first character is ``{`` or ``[``
+    (trailing whitespace allowed: Terraform heredocs end in a newline), or a URL-encoded object (``%7B...``,
+    as IAM's API returns policy documents). Canonicalisation compares such strings as the structure they
+    hold, so redaction must look inside exactly the same ones."""
+    text = unquote(s) if s[:3] in ("%7B", "%7b") else s
+    text = text.rstrip()
+    if text[:1] not in ("{", "[") or text[-1:] not in ("}", "]"):
+        return None
+    try:
+        got = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None
+    return got if isinstance(got, dict | list) else None
 
 
 def json_int(v: int) -> int | str:

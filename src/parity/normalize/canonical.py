@@ -27,12 +27,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import unquote
 
 import orjson
 
 from parity.errors import InputError
-from parity.model import MAX_DEPTH, Json, Resource, Snapshot
+from parity.model import MAX_DEPTH, Json, Resource, Snapshot, json_in_text
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 
@@ -58,20 +57,6 @@ class NestingError(ValueError):
 def sort_key(value: Json) -> bytes:
     """The order used for order-insensitive lists: canonical JSON bytes (works across mixed types)."""
     return orjson.dumps(value, option=_SORT_OPTS)
-
-
-def _parse_json_string(s: str) -> Json:
-    text = s
-    if s[:3] in ("%7B", "%7b"):
-        text = unquote(s)
-    text = text.rstrip()  # Terraform heredoc documents end in a newline
-    if text[-1:] not in ("}", "]"):
-        return None
-    try:
-        got = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return got if isinstance(got, dict | list) else None
 
 
 def _is_empty(x: Json) -> bool:
@@ -123,7 +108,7 @@ def _plain(v: Json, d: int = 0) -> Json:
 
 def _plain_str(v: str, d: int = 0) -> Json:
     if v[0] in _JSON_START:
-        parsed = _parse_json_string(v)
+        parsed = json_in_text(v)
         if parsed is not None:
             return _plain(parsed, d)
     return v

@@ -28,7 +28,7 @@ from collections.abc import Collection
 
 import orjson
 
-from parity.model import Json
+from parity.model import Json, json_in_text
 from parity.redact import Redactor, is_redacted, looks_secret
 
 # One "key <sep> value" line: optional indent / `export ` / list dash, an optionally quoted key,
@@ -132,17 +132,6 @@ def _secret_scalar(value: Json, redactor: Redactor) -> Json:
     return value
 
 
-def _json_text(text: str) -> Json:
-    """The parsed JSON object or array in ``text``, or None when it holds none."""
-    if text[:1] not in ("{", "[") or text.rstrip()[-1:] not in ("}", "]"):
-        return None
-    try:
-        got = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return None
-    return got if isinstance(got, dict | list) else None
-
-
 def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> Json:
     """A copy of ``value`` with secret values replaced (see the module docstring).
 
@@ -167,7 +156,7 @@ def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> 
         if secret:
             return _secret_scalar(v, redactor)
         if isinstance(v, str):
-            inner = _json_text(v)
+            inner = json_in_text(v) if v[:1] in ("{", "[", "%") else None
             if inner is not None:
                 try:
                     cleaned = walk(inner, False)

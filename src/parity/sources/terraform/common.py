@@ -21,7 +21,6 @@ Per-instance problems raise :class:`ShapeError`; the readers turn it into an
 from __future__ import annotations
 
 import gc
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,9 +32,10 @@ from typing import Any
 import orjson
 
 from parity.errors import InputError
-from parity.model import Json, Location, Resource, json_int
+from parity.model import Json, Location, Resource
 from parity.redact import Redactor, looks_secret, redact_paths
 from parity.sources import files
+from parity.sources.config.yamlio import json_document
 
 # Attributes that hold a resource's human name, most specific first (AWS, Google and Azure providers).
 NAME_ATTRIBUTES: tuple[str, ...] = (
@@ -82,9 +82,6 @@ def gc_paused() -> Iterator[None]:
 _LONG_INT = re.compile(r"(?<![\w.\"])-?\d{19,}(?![\d.eE])")
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
 
 def load_json(path: Path, shown: str) -> Any:
     """Parse a JSON input file; any problem is an InputError naming the file (and line:column).
@@ -98,14 +95,7 @@ def load_json(path: Path, shown: str) -> Any:
         except orjson.JSONDecodeError as e:
             line, col = files.line_col(text, e.pos)
             raise InputError(shown, f"is not valid JSON: {e.msg}", line, col) from None
-    try:
-        return json.loads(text, parse_int=lambda s: json_int(int(s)), parse_constant=_no_constant)
-    except json.JSONDecodeError as e:
-        raise InputError(shown, f"is not valid JSON: {e.msg}", e.lineno, e.colno) from None
-    except ValueError as e:
-        raise InputError(shown, f"is not valid JSON: {e}") from None
-    except RecursionError:
-        raise InputError(shown, "is not valid JSON: nested too deeply") from None
+    return json_document(text, shown)  # Python's parser, which reads any integer (the config sources' reader)
 
 
 def format_index(index: Json) -> str:
