@@ -82,7 +82,6 @@ def gc_paused() -> Iterator[None]:
 _LONG_INT = re.compile(r"(?<![\w.\"])-?\d{19,}(?![\d.eE])")
 
 
-
 def load_json(path: Path, shown: str) -> Any:
     """Parse a JSON input file; any problem is an InputError naming the file (and line:column).
 
