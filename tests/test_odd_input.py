@@ -54,7 +54,7 @@ def one_line_error(code: int, err: str, *words: str) -> None:
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("a: 1\nb: !!bool maybe\n", ["app.yaml", "'maybe'"]),
+        ("a: 1\nb: !!bool maybe\n", ["app.yaml:2:4", "'maybe'"]),
         ("a: !!float abc\n", ["app.yaml:1", "abc"]),
         ("data: {x: !!int abc}\n", ["app.yaml:1", "abc"]),
     ],

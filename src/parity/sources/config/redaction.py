@@ -152,7 +152,7 @@ def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> 
                     out[k] = walk(x, k not in keep and hidden)
             return out
         if isinstance(v, list):
-            return _args(v, secret) if not secret else [walk(x, True) for x in v]
+            return [walk(x, True) for x in v] if secret else _args(v)
         if secret:
             return _secret_scalar(v, redactor)
         if isinstance(v, str):
@@ -166,7 +166,8 @@ def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> 
             return redact_text(v, redactor)
         return v
 
-    def _args(items: list[Json], secret: bool) -> list[Json]:
+    def _args(items: list[Json]) -> list[Json]:
+        """A list not under a secret key: an item after a secret-looking flag (``--api-key X``) is hidden."""
         out: list[Json] = []
         flag_secret = False  # the previous item was a secret-looking flag without "=value"
         for x in items:
@@ -176,7 +177,7 @@ def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> 
                 continue
             m = _FLAG.fullmatch(x) if isinstance(x, str) else None
             flag_secret = m is not None and looks_secret(m["key"])
-            out.append(walk(x, secret))
+            out.append(walk(x, False))
         return out
 
     return walk(value, False)

@@ -31,7 +31,15 @@ _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class Loader(_Base):  # type: ignore[misc]
-    """Safe loader that keeps timestamps and binary as strings and tolerates unknown tags."""
+    """Safe loader that keeps timestamps and binary as strings and tolerates unknown tags, and remembers the
+    node it is constructing: PyYAML's constructors raise ValueError or KeyError, without a position, for a
+    value its tag cannot hold (as parity.config's loader does for parity.yaml)."""
+
+    current: yaml.Node | None = None
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        self.current = node
+        return super().construct_object(node, deep)
 
 
 def _as_string(loader: Any, node: yaml.Node) -> Any:
@@ -149,12 +157,6 @@ def _constructor_message(e: Exception) -> str:
     return f"a value its tag cannot hold ({e})"
 
 
-def _node_line(loader: Any) -> int | None:
-    """The line of the document being constructed (PyYAML does not say which value failed)."""
-    node = getattr(loader, "_parity_node", None)
-    return None if node is None else int(node.start_mark.line) + 1
-
-
 def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
     """Each non-empty YAML document as ``(line of its first content, JSON-like data)``."""
     try:
@@ -166,7 +168,7 @@ def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
             try:
                 if not loader.check_node():
                     break
-                node = loader._parity_node = loader.get_node()
+                node = loader.get_node()
                 if node is None:
                     continue
                 line = node.start_mark.line + 1
@@ -179,7 +181,9 @@ def yaml_documents(text: str, shown: str) -> Iterator[tuple[int, Json]]:
             except (ValueError, KeyError, TypeError, OverflowError) as e:
                 # PyYAML's constructors raise these, not YAMLError, for a value its explicit tag cannot
                 # hold (`!!int abc`, `!!bool maybe`) or a date that does not exist (2026-02-30)
-                raise InputError(shown, f"invalid YAML: {_constructor_message(e)}", _node_line(loader)) from None
+                at = loader.current.start_mark if loader.current is not None else None
+                ln, col = (at.line + 1, at.column + 1) if at is not None else (None, None)
+                raise InputError(shown, f"invalid YAML: {_constructor_message(e)}", ln, col) from None
             if data is None:
                 continue  # an empty document, e.g. between two '---' or a comment-only one
             yield line, plain(data, shown, line)
