@@ -108,6 +108,21 @@ def test_home_of_unknown_user_is_a_validation_error(path: str) -> None:
     assert "no home folder for user 'nouser-parity-test'" in e.message and e.line == 5
 
 
+def test_a_key_set_twice_is_refused() -> None:
+    # YAML keeps the last: the first staging (and its sources) silently vanished
+    text = "environments:\n  staging: {}\n  production: {}\n  staging:\n    sources: []\n"
+    e = _error(text)
+    assert e.line == 4 and "'staging' is set twice" in e.message and "line 2" in e.message
+
+
+def test_a_merge_key_may_be_overridden() -> None:
+    text = (
+        "environments:\n  staging: &s {sources: [{kind: config, path: a}]}\n"
+        "  production:\n    <<: *s\n    sources: []\n"
+    )
+    assert parse_config(text, "p.yaml").environments["production"].sources == []
+
+
 # --- source names (bug: duplicates caught late, without a line) ----------------------------------------
 
 

@@ -181,3 +181,34 @@ def test_two_keys_that_read_the_same_are_an_error(
     cfg = setup(tmp_path, {"app.yaml": text})
     code, _, err = diff(capsys, cfg)
     one_line_error(code, err, "app.yaml", "both read as")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "at"),
+    [
+        ("app.yaml", "a: 1\nb: 2\na: 3\n", "app.yaml:3:1"),
+        ("app.yaml", "a:\n  1: x\n  true: y\n", "app.yaml:3:3"),  # equal as Python keys
+        ("app.tfvars", 'size = 1\nname = "x"\nsize = 2\n', "app.tfvars:3"),
+        ("main.tf", 'resource "a" "b" {\n  x = 1\n  lifecycle {\n    y = 1\n    y = 2\n  }\n}\n', "main.tf:5"),
+    ],
+)
+def test_a_key_set_twice_is_an_error_not_the_last_one_wins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, text: str, at: str
+) -> None:
+    cfg = setup(tmp_path, {name: text})
+    code, _, err = diff(capsys, cfg)
+    one_line_error(code, err, at, "set twice", "first")
+
+
+def test_a_manifest_key_set_twice_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  a: '1'\n  a: '2'\n"
+    cfg = setup(tmp_path, {"app.yaml": manifest}, kind="kubernetes-manifests")
+    code, _, err = diff(capsys, cfg)
+    one_line_error(code, err, "app.yaml:7", "'a' is set twice")
+
+
+def test_a_merged_key_may_be_overridden(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = setup(tmp_path, {"s/app.yaml": "base: &b {x: 1, y: 2}\nweb:\n  <<: *b\n  x: 3\n",
+                           "p/app.yaml": "base: {x: 1, y: 2}\nweb: {x: 3, y: 2}\n"})  # fmt: skip
+    code, _, err = diff(capsys, cfg)
+    assert code == 0, err

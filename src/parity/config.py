@@ -639,6 +639,9 @@ def _check_shape(root: yaml.Node, file: str) -> None:
     size(root, 0)
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 def _positions(root: yaml.Node, file: str, paths: dict[int, tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
     """The line of every mapping key and sequence item, by path; ``paths`` gets the path of every node.
 
@@ -655,10 +658,18 @@ def _positions(root: yaml.Node, file: str, paths: dict[int, tuple[Any, ...]]) ->
         walked.add(id(node))
         paths[id(node)] = path
         if isinstance(node, yaml.MappingNode):
+            own: dict[str, int] = {}
             for k, v in node.value:
                 if not isinstance(k, yaml.ScalarNode):
                     raise ConfigError(file, "a key must be a plain value, not a list or mapping", k.start_mark.line + 1)
                 key = k.value
+                if k.tag != _MERGE:  # a key set twice: YAML keeps the last silently, hiding the first
+                    if key in own:
+                        raise ConfigError(
+                            file, f"{key!r} is set twice in one mapping (first on line {own[key]})",
+                            k.start_mark.line + 1,
+                        )  # fmt: skip
+                    own[key] = k.start_mark.line + 1
                 out[(*path, key)] = k.start_mark.line + 1
                 walk(v, (*path, key))
         elif isinstance(node, yaml.SequenceNode):

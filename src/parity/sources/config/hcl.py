@@ -20,6 +20,7 @@ import re
 from typing import Any
 
 import hcl2
+from hcl2.rules.base import AttributeRule, BlockRule, BodyRule
 from lark.exceptions import UnexpectedInput
 
 from parity.errors import InputError
@@ -140,16 +141,44 @@ def _merge_blocks(out: dict[str, Json], key: str, items: list[dict[str, Any]], t
             node[last] = [node[last], body]  # e.g. two `provisioner "local-exec"` blocks
 
 
+def _line(rule: Any) -> int | None:
+    line = getattr(getattr(rule, "_meta", None), "line", None)
+    return line if isinstance(line, int) and line > 0 else None
+
+
+def _refuse_redefined(tree: Any, shown: str) -> None:
+    """Terraform refuses an attribute set twice in one body ("Attribute redefined"); python-hcl2 keeps the
+    last, so a file Terraform would not run would be read as if its second value were the only one."""
+    bodies = [tree.body]
+    while bodies:
+        body = bodies.pop()
+        seen: dict[str, int | None] = {}
+        for child in body.children:
+            if isinstance(child, AttributeRule):
+                name = str(child.identifier.serialize(_OPTIONS))
+                if name in seen:
+                    first = seen[name]
+                    where = f" (first set on line {first})" if first else ""
+                    raise InputError(shown, f"attribute {name!r} is set twice in one block{where}", _line(child))
+                seen[name] = _line(child)
+            elif isinstance(child, BlockRule):
+                bodies += [c for c in child.children if isinstance(c, BodyRule)]
+
+
 def parse_hcl(text: str, shown: str) -> dict[str, Json]:
     """A ``.tf``/``.tfvars`` file as nested data, or InputError with line and column."""
     try:
-        raw = hcl2.loads(text, serialization_options=_OPTIONS)
+        tree = hcl2.parses(text)
+        _refuse_redefined(tree, shown)
+        raw = hcl2.serialize(tree, serialization_options=_OPTIONS)
     except UnexpectedInput as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
         msg = re.sub(r" at line \d+, column \d+\.?$", "", msg)
         raise InputError(shown, f"invalid HCL: {msg}", e.line if e.line > 0 else None, e.column or None) from None
     except RecursionError:
         raise InputError(shown, "invalid HCL: nested too deeply") from None
+    except InputError:
+        raise
     except Exception as e:  # python-hcl2 raises plain errors for some invalid input (no position)
         raise InputError(shown, f"invalid HCL: {type(e).__name__}: {e}") from None
     return _body(raw, top=True)

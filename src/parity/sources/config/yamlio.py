@@ -27,6 +27,7 @@ from parity.sources.files import line_col
 # Values one file may expand to once YAML aliases are resolved; far above any real config.
 MAX_NODES = 2_000_000
 
+_MERGE = "tag:yaml.org,2002:merge"
 _Base: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -40,6 +41,27 @@ class Loader(_Base):  # type: ignore[misc]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         self.current = node
         return super().construct_object(node, deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:
+        """PyYAML keeps the last of two equal keys silently (``a`` twice, or ``1`` and ``true``, equal as
+        Python keys), hiding a value the file sets; kubectl and Helm refuse such files. Keys a ``<<`` merge
+        brings in may be overridden, so only the mapping's own keys are checked."""
+        own = [k for k, _ in node.value if k.tag != _MERGE] if isinstance(node, yaml.MappingNode) else []
+        merges = len(own) != len(node.value)
+        out = super().construct_mapping(node, deep)
+        if merges or len(out) < len(own):
+            seen: dict[Any, yaml.Node] = {}
+            for k in own:
+                key = self.construct_object(k)
+                try:
+                    first = seen.get(key)
+                except TypeError:
+                    continue  # an unhashable key: PyYAML has refused it already
+                if first is not None:
+                    said = f"key {_key(key)!r} is set twice in one mapping (first on line {first.start_mark.line + 1})"
+                    raise yaml.constructor.ConstructorError(None, None, said, k.start_mark)
+                seen[key] = k
+        return out
 
 
 def _as_string(loader: Any, node: yaml.Node) -> Any:
