@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import textwrap
 from pathlib import Path
@@ -270,14 +271,37 @@ def test_secret_values_are_redacted(tmp_path: Path, redactor: Redactor) -> None:
     text = repr(snap)
     for raw in ("aHVudGVyMi1yYXc=", "YWRtaW4tcmF3", "plain-Extra-9931"):
         assert raw not in text
-    assert r.attributes["data"] == {
+    assert r.attributes["data"] == {  # stringData folded into data, base64-encoded, as the API server does
         "password": redactor.redact("aHVudGVyMi1yYXc="),
         "username": redactor.redact("YWRtaW4tcmF3"),
+        "extra": redactor.redact(base64.b64encode(b"plain-Extra-9931").decode()),
     }
-    assert r.attributes["stringData"] == {"extra": redactor.redact("plain-Extra-9931")}
+    assert "stringData" not in r.attributes
     assert r.attributes["type"] == "Opaque"
     ann = r.attributes["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
     assert ann.startswith("<redacted:")
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "equal"),
+    [
+        ("stringData: {password: hunter2}", "data: {password: aHVudGVyMg==}", True),
+        ("stringData: {password: hunter2}", "data: {password: aHVudGVyMw==}", False),
+        ("{data: {password: aHVudGVyMw==}, stringData: {password: hunter2}}", "data: {password: aHVudGVyMg==}", True),
+    ],
+)
+def test_string_data_compares_with_the_data_the_server_stores(
+    tmp_path: Path, redactor: Redactor, left: str, right: str, equal: bool
+) -> None:
+    head = "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\n"
+    values = []
+    for side, body in (("l", left), ("r", right)):
+        text = head + (body[1:-1].replace(", ", "\n") if body.startswith("{") else body) + "\n"
+        _write(tmp_path, f"{side}.yaml", text)
+        (res,) = _snap(tmp_path, redactor, f"{side}.yaml").resources
+        assert "stringData" not in res.attributes and "hunter2" not in repr(res)
+        values.append(res.attributes["data"])
+    assert (values[0] == values[1]) is equal
 
 
 def test_env_values_and_secret_keys_redacted_in_any_object(tmp_path: Path, redactor: Redactor) -> None:

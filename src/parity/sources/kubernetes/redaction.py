@@ -3,7 +3,9 @@
 On top of the generic rules (:mod:`parity.sources.config.redaction`: secret-looking keys anywhere,
 ``env`` items ``{name, value}`` whose name looks secret, ``KEY=value`` lines inside strings):
 
-- a ``v1/Secret`` has every value of ``data`` and ``stringData`` replaced (keys kept);
+- a ``v1/Secret`` has every value of ``data`` and ``stringData`` replaced (keys kept); ``stringData``
+  is first folded into ``data`` base64-encoded, as the API server stores it, so a manifest written
+  with ``stringData`` compares equal to one (or a live object) holding the same value in ``data``;
 - the ``kubectl.kubernetes.io/last-applied-configuration`` annotation, a JSON copy of the object,
   is redacted whole on a Secret and otherwise parsed, redacted by the same rules and re-serialised
   (so an ``env`` value inside it does not leak while the annotation stays comparable);
@@ -12,6 +14,7 @@ On top of the generic rules (:mod:`parity.sources.config.redaction`: secret-look
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -32,6 +35,7 @@ def redact_object(obj: dict[str, Json], redactor: Redactor) -> dict[str, Json]:
     secret = _is_secret(obj.get("apiVersion"), obj.get("kind"))
     work: dict[str, Any] = dict(obj)
     if secret:
+        _fold_string_data(work)
         for field in ("data", "stringData"):
             values = work.get(field)
             if isinstance(values, dict):
@@ -47,6 +51,19 @@ def redact_object(obj: dict[str, Json], redactor: Redactor) -> dict[str, Json]:
     out = redact_tree(work, redactor, keep=KEEP_KEYS)
     assert isinstance(out, dict)
     return out
+
+
+def _fold_string_data(work: dict[str, Any]) -> None:
+    """``stringData`` merged into ``data`` (a value in both: ``stringData``'s wins), as the API server does."""
+    plain, encoded = work.get("stringData"), work.get("data")
+    if not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+        return  # a wrong shape is left as written (and redacted whole below)
+    if encoded is not None and not isinstance(encoded, dict):
+        return
+    merged = dict(encoded or {})
+    merged.update({k: base64.b64encode(v.encode()).decode() for k, v in plain.items()})
+    work["data"] = merged
+    del work["stringData"]
 
 
 def _last_applied(value: Json, secret: bool, redactor: Redactor) -> Json:
