@@ -234,3 +234,28 @@ def test_values_hashed_by_position_compare_equal_code_vs_live(
     (changed,) = [f for f in doc["findings"] if f["kind"] == "changed"]
     assert [c["path"] for c in changed["changes"]] == ["environment[0].variables.MODE"]
     assert "slow" not in json.dumps(doc)
+
+
+def test_an_endpoints_password_and_token_are_hashed_alike_in_code_and_live(
+    moto_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The live side hashes a subscription endpoint's password and query; the state's copy must be hashed
+    the same way, or code vs live reports a permanent `changed` that prints the state's password."""
+    acct = new_account()
+    sns = account_session(moto_url, acct).client("sns", endpoint_url=moto_url)  # type: ignore[attr-defined]
+    topic = sns.create_topic(Name="events")["TopicArn"]
+    hook = "https://bot:pw-Never-Shown-77@hooks.example.com/n?token=tok-Never-Shown-78"
+    sub = sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=hook, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    state = tf_state(
+        tf_res("aws_sns_topic", "t", {"id": topic, "arn": topic, "name": "events"}),
+        tf_res("aws_sns_topic_subscription", "s", {"id": sub, "arn": sub, "topic_arn": topic, "protocol": "https",
+                                                   "endpoint": hook, "raw_message_delivery": False}),  # fmt: skip
+    )
+    (tmp_path / "production.tfstate").write_text(state)
+    cfg = write_config(tmp_path, moto_url, {"production": acct})
+    for fmt in ("json", "table"):
+        main(["drift", "production", "-c", str(cfg), "--format", fmt, "--no-progress"])
+        out, err = capsys.readouterr()
+        assert "Never-Shown" not in out + err
+    _, doc = cli_json(capsys, "drift", "production", "-c", str(cfg))
+    assert not [f for f in doc["findings"] if f["type"] == "aws_sns_topic_subscription"]

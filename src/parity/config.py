@@ -166,6 +166,12 @@ class TypeSelection(_Strict):
     exclude: list[str] = Field(default_factory=list, description="Terraform type globs never listed.")
 
 
+# An AWS region name: a two-letter area, one or more words, a number (eu-west-1, us-gov-west-1, cn-north-1,
+# us-isob-east-1, ap-southeast-5). Checked when parity.yaml is loaded, so a typo is an error naming its line
+# rather than a region that cannot be listed.
+AWS_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+
+
 class AwsSource(_SourceBase):
     """A live AWS account: listed with read-only calls (see `parity permissions`)."""
 
@@ -187,6 +193,16 @@ class AwsSource(_SourceBase):
     def _role_is_arn(cls, v: str | None) -> str | None:
         if v is not None and not re.fullmatch(r"arn:aws[a-z-]*:iam::\d{12}:role/.+", v):
             raise ValueError(f"{v!r} is not a role ARN (arn:aws:iam::123456789012:role/name)")
+        return v
+
+    @field_validator("regions")
+    @classmethod
+    def _regions_are_names(cls, v: list[str] | Literal["all"]) -> list[str] | Literal["all"]:
+        if isinstance(v, list):
+            for i, region in enumerate(v):
+                if not AWS_REGION.fullmatch(region):
+                    shown = repr(region) if len(region) <= 60 else repr(region[:60]) + "..."
+                    raise _At((i,), f"{shown} is not an AWS region name (like eu-west-1, us-gov-west-1, cn-north-1)")
         return v
 
 

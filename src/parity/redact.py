@@ -8,6 +8,7 @@ without that key (unlike a plain hash of a short password).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -99,6 +100,53 @@ class Redactor:
         if len(key) < 16:
             raise ParityError(f"{key_file}: the hash key is shorter than 16 bytes; {_RESTORE}")
         return cls(key)
+
+
+@functools.lru_cache(maxsize=8192)
+def _secret_key(name: str) -> bool:
+    return looks_secret(name)
+
+
+def redact_secret_keyed(value: Json, redactor: Redactor) -> Json:
+    """``value`` with every value under a key that :func:`looks_secret` replaced by its marker, at any depth
+    of objects and lists (a whole object or list under such a key becomes one marker; null stays null).
+
+    The rule the Terraform readers apply to a state's attributes (``redact_secret_keys`` in
+    :mod:`parity.sources.terraform.common`), for live sources to apply to what they build, so a tag
+    ``db_password = "x"`` is the same marker in code and live. Never changes ``value``: containers are
+    copied where something below them is replaced and shared otherwise."""
+    if isinstance(value, dict):
+        out: dict[str, Json] | None = None
+        for k, v in value.items():
+            if isinstance(k, str) and _secret_key(k):
+                new: Json = v if v is None else redactor.redact(v)
+            elif isinstance(v, dict | list):
+                new = redact_secret_keyed(v, redactor)
+            else:
+                continue
+            if new is not v:
+                if out is None:
+                    out = dict(value)
+                out[k] = new
+        return value if out is None else out
+    if isinstance(value, list):
+        items = [redact_secret_keyed(x, redactor) if isinstance(x, dict | list) else x for x in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+# The password of a URL's user information: scheme://user:PASSWORD@host. The password runs to the last "@"
+# before the host part (a "@" inside a password is common enough in hand-written URLs). The same pattern as
+# the config sources' embedded-text redaction (parity.sources.config.redaction), so both hash alike.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s/]*)@(?=[^\s@]*(?:[\s/]|$))")
+
+
+def redact_url_passwords(text: str, redactor: Redactor) -> str:
+    """``text`` with the password of every URL's user information (``https://user:PASSWORD@host/``)
+    replaced by its marker; the scheme, user name, host and the rest stay readable."""
+    if "://" not in text or "@" not in text:
+        return text
+    return _URL_PASSWORD.sub(lambda m: m["head"] + redactor.redact(m["pw"]) + "@" if m["pw"] else m[0], text)
 
 
 def redact_paths(value: Json, patterns: tuple[str, ...], redactor: Redactor) -> Json:

@@ -105,6 +105,10 @@ class TypeInfo:
     # Paths whose values are secret by position, not by name (``environment[].variables.*``): every
     # source hashes them, so a declaration and the live object compare marker with marker.
     secret_paths: tuple[str, ...] = ()
+    # Secrets inside a value (a URL's password or query token): a function every source applies to this
+    # type's attributes, returning them with those parts hashed, so a declaration and the live object
+    # compare marker with marker and neither side prints the secret.
+    redact_values: Callable[[dict[str, Any], Redactor], dict[str, Any]] | None = None
     # Another type already carries this one's content (aws_security_group_rule within aws_security_group's
     # ingress/egress): compared between code and live, where a state may use either, but not between
     # environments, where it would repeat the other type's differences.

@@ -1,9 +1,12 @@
 """The ``aws`` source: list every selected type in every region concurrently, record what failed.
 
-A listing that fails (access denied, a region that errors, throttling past the retries) never raises
-and never reads as "nothing there": it becomes a coverage gap for each type its lister yields, so no
-``missing`` / ``only_in`` finding is drawn from it and ``--strict`` exits 3. Credentials that do not
-work at all are an error (exit 1): nothing could be checked.
+A listing that fails (access denied, a region that errors, throttling past the retries, an answer
+that is not the service's: an HTML page, bad XML, a shape parity did not expect) never raises and never
+reads as "nothing there": it becomes a coverage gap for each type its lister yields, so no ``missing`` /
+``only_in`` finding is drawn from it and ``--strict`` exits 3. A gap's reason names the exception class
+and a short reason (:func:`parity.sources.aws.failures.describe`), never text from the response body.
+Credentials that do not work at all are an error (exit 1): nothing could be checked. Only a refused write
+(:class:`~parity.sources.aws.guard.ReadOnlyViolation`, a bug in parity) stops the scan.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Literal
 
 import botocore.exceptions
 
@@ -20,6 +24,7 @@ from parity.config import AwsSource
 from parity.errors import ParityError
 from parity.model import Coverage, CoverageGap, Resource, Snapshot
 from parity.registry import CollectContext, register_source
+from parity.sources.aws.failures import describe
 from parity.sources.aws.guard import ReadOnlyViolation
 from parity.sources.aws.session import AwsSession, Target
 from parity.sources.aws.spec import Fetch, Lister, listers
@@ -51,10 +56,11 @@ def _regions(spec: AwsSource, session: AwsSession) -> tuple[str, ...]:
     if spec.regions == "all":
         ec2 = session.client("ec2", session.region())
         try:
-            found = ec2.describe_regions()["Regions"]
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-            raise ParityError(f"cannot list the account's regions: {str(e).splitlines()[0]}") from None
-        return tuple(sorted(r["RegionName"] for r in found))
+            return tuple(sorted(str(r["RegionName"]) for r in ec2.describe_regions()["Regions"]))
+        except ReadOnlyViolation:
+            raise
+        except Exception as e:  # whatever the answer was, no region list: say why without echoing it
+            raise ParityError(f"cannot list the account's regions: {describe(e)}") from None
     if spec.regions:
         return tuple(spec.regions)
     env = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
@@ -62,14 +68,13 @@ def _regions(spec: AwsSource, session: AwsSession) -> tuple[str, ...]:
 
 
 def _gap_for(e: Exception, lister: Lister, region: str, types: set[str]) -> list[CoverageGap]:
-    if isinstance(e, botocore.exceptions.ClientError):
-        code = e.response.get("Error", {}).get("Code", "")
-        kind = "denied" if code in DENIED_CODES else "failed"
-        reason = f"{code}: {e.response.get('Error', {}).get('Message', '')}".strip(": ")
-    else:
-        kind, reason = "failed", f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+    """A gap for each of ``types``; the reason never holds text from the response (see failures.describe)."""
+    kind: Literal["denied", "failed"] = "failed"
+    if isinstance(e, botocore.exceptions.ClientError) and (e.response.get("Error") or {}).get("Code") in DENIED_CODES:
+        kind = "denied"
     scope = f"{lister.name}@{'global' if lister.global_ else region}"
-    return [CoverageGap(scope=scope, reason=reason[:300], type=t, kind=kind) for t in sorted(types)]  # type: ignore[arg-type]
+    reason = describe(e)
+    return [CoverageGap(scope=scope, reason=reason, type=t, kind=kind) for t in sorted(types)]
 
 
 @register_source("aws", "a live AWS account, listed read-only across regions")
@@ -97,7 +102,7 @@ def collect(spec: AwsSource, ctx: CollectContext) -> Sequence[Snapshot]:
             found = [r for r in lister.fetch(fetch) if r.type in types]
         except ReadOnlyViolation:
             raise  # a bug in parity, never a coverage gap
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        except Exception as e:  # the unit of failure: whatever went wrong, these types were not checked here
             return [], _gap_for(e, lister, region, types)
         return found, []
 

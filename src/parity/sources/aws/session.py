@@ -1,7 +1,9 @@
 """AWS sessions: the standard credential chain, an optional profile and role to assume, guarded clients.
 
-Every client is made here, so every client is read-only (:mod:`.guard`), retries throttling with
-botocore's adaptive mode, and talks to ``endpoint_url`` when one is set (LocalStack, moto).
+Every client is made here, so every client is read-only (:mod:`.guard`), refuses to read an answer that
+is not the service's as an empty one (:mod:`.failures`), retries throttling with botocore's adaptive
+mode, and talks to ``endpoint_url`` when one is set (LocalStack, moto). An error here names the failure
+without echoing the response (:func:`.failures.describe`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import botocore.exceptions
 from botocore.config import Config
 
 from parity.errors import ParityError
-from parity.sources.aws import guard
+from parity.sources.aws import failures, guard
+from parity.sources.aws.failures import describe
 
 RETRY_CONFIG = {"mode": "adaptive", "max_attempts": 8}
 
@@ -59,7 +62,7 @@ class AwsSession:
         self.partition = "aws"
 
     def _assume(self, base: boto3.Session) -> boto3.Session:
-        sts = guard.install(
+        sts = _guarded(
             base.client(
                 "sts", region_name=self.region(base), endpoint_url=self.target.endpoint_url, config=self._config
             )
@@ -69,8 +72,10 @@ class AwsSession:
             kwargs["ExternalId"] = self.target.external_id
         try:
             creds = sts.assume_role(**kwargs)["Credentials"]
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-            raise ParityError(f"cannot assume {self.target.role_arn}: {_short(e)}") from None
+        except guard.ReadOnlyViolation:
+            raise
+        except Exception as e:  # no credentials, whatever the endpoint answered: say why without echoing it
+            raise ParityError(f"cannot assume {self.target.role_arn}: {describe(e)}") from None
         return boto3.Session(
             aws_access_key_id=creds["AccessKeyId"],
             aws_secret_access_key=creds["SecretAccessKey"],
@@ -86,7 +91,7 @@ class AwsSession:
         with self._lock:
             c = self._clients.get(key)
             if c is None:
-                c = guard.install(
+                c = _guarded(
                     self._session.client(
                         service, region_name=region, endpoint_url=self.target.endpoint_url, config=self._config
                     )
@@ -98,18 +103,21 @@ class AwsSession:
         """The account id the credentials belong to (sts:GetCallerIdentity). Raises ParityError if none work."""
         try:
             ident = self.client("sts", self.region()).get_caller_identity()
+            account = str(ident["Account"])
         except botocore.exceptions.NoCredentialsError:
             raise ParityError(
                 "no AWS credentials found (set a profile or role_arn in parity.yaml, or AWS_PROFILE / "
                 "AWS_ACCESS_KEY_ID in the environment)"
             ) from None
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-            raise ParityError(f"AWS credentials do not work: {_short(e)}") from None
-        self.account = ident["Account"]
-        arn = ident.get("Arn", "")
+        except guard.ReadOnlyViolation:
+            raise
+        except Exception as e:  # whatever the endpoint answered, no identity: say why without echoing it
+            raise ParityError(f"AWS credentials do not work: {describe(e)}") from None
+        self.account = account
+        arn = str(ident.get("Arn", ""))
         self.partition = arn.split(":")[1] if arn.count(":") >= 2 else "aws"
         return self.account
 
 
-def _short(e: Exception) -> str:
-    return str(e).splitlines()[0][:300]
+def _guarded(client: Any) -> Any:
+    return failures.install(guard.install(client))

@@ -15,10 +15,10 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from parity.model import Json, Resource
-from parity.redact import Redactor
+from parity.redact import Redactor, looks_secret, redact_secret_keyed
 from parity.registry import TypeInfo, register_type
 from parity.sources.aws.owner import owner_from_tags
 
@@ -33,6 +33,7 @@ class AwsType:
     native_id: Callable[[Mapping[str, Any]], str | None] | None = None  # from a state's attributes
     parent: tuple[str, str] | None = None  # (parent tf type, attribute with the parent's live id)
     secret_paths: tuple[str, ...] = ()  # values hashed wherever they come from (see TypeInfo)
+    redact_values: Callable[[dict[str, Any], Redactor], dict[str, Any]] | None = None  # see TypeInfo
     alternative_of: str | None = None  # another type carries the same content (see TypeInfo)
 
 
@@ -72,9 +73,14 @@ class Fetch:
         tags: Mapping[str, str] | None = None,
         aws_managed: bool = False,
     ) -> Resource:
-        """A live resource: ``key`` is its ARN (pairing normalises account and region) or type/region/id."""
-        tags = dict(tags or {})
-        attrs = dict(attributes)
+        """A live resource: ``key`` is its ARN (pairing normalises account and region) or type/region/id.
+
+        Every resource of every type is built here, so this is where secrets are hashed by name: a value
+        under a key that looks secret (a tag ``db_password``, at any depth of the attributes) becomes its
+        ``<redacted:...>`` marker, by the rule the Terraform readers apply to a state
+        (:func:`parity.redact.redact_secret_keyed`), so code and live hash the same tag alike."""
+        tags = redact_tag_values(tags or {}, self.redactor)
+        attrs = cast(dict[str, Json], redact_secret_keyed(dict(attributes), self.redactor))
         if tags and "tags" not in attrs:
             attrs["tags"] = tags
         if arn and "arn" not in attrs:
@@ -92,6 +98,11 @@ class Fetch:
 
     def redact(self, value: Json) -> str:
         return self.redactor.redact(value)
+
+
+def redact_tag_values(tags: Mapping[str, str], redactor: Redactor) -> dict[str, str]:
+    """``tags`` with the value of every secret-looking key (``db_password``, ``api-token``) as its marker."""
+    return {k: redactor.redact(v) if looks_secret(k) else v for k, v in tags.items()}
 
 
 FetchFn = Callable[[Fetch], Iterable[Resource]]
@@ -133,6 +144,7 @@ def register(lister: Lister) -> Lister:
                 native_id=t.native_id,
                 parent=t.parent,
                 secret_paths=t.secret_paths,
+                redact_values=t.redact_values,
                 alternative_of=t.alternative_of,
             )
         )

@@ -170,13 +170,16 @@ def redact_secret_keys(attrs: dict[str, Json], redactor: Redactor) -> None:
 
 
 def redact_declared_secret_paths(type_: str, attrs: dict[str, Json], redactor: Redactor) -> dict[str, Json]:
-    """Values a resource type declares secret by position (TypeInfo.secret_paths), hashed as live sources do."""
+    """Values a resource type declares secret by position (TypeInfo.secret_paths) or inside a value
+    (TypeInfo.redact_values: a URL's password), hashed as live sources do."""
     from parity.registry import type_info
 
     info = type_info(type_)
-    if info is None or not info.secret_paths:
+    if info is None:
         return attrs
-    out: dict[str, Json] = redact_paths(attrs, info.secret_paths, redactor)
+    out: dict[str, Json] = redact_paths(attrs, info.secret_paths, redactor) if info.secret_paths else attrs
+    if info.redact_values is not None:
+        out = info.redact_values(out, redactor)
     return out
 
 

@@ -21,11 +21,16 @@ from parity.sources.aws.owner import tags_from_list
 from parity.sources.aws.spec import AwsType, Fetch, Lister, register
 
 _TAG_BATCH = 10  # ListTagsForResources takes at most 10 ids
-_OCTAL = re.compile(r"\\(\d{3})")
+# An octal escape as Route 53 writes one byte of a name (`\052` is `*`): three octal digits, at most `\377`.
+# Anything else (`\999`, `\08`, a lone backslash) is not an escape and stays as written.
+_OCTAL = re.compile(r"\\([0-3][0-7]{2})")
 
 
 def dns_name(name: str) -> str:
-    """A DNS name as Terraform writes it: lower case, no trailing dot, octal escapes (``\\052``) decoded."""
+    """A DNS name as Terraform writes it: lower case, no trailing dot, octal escapes (``\\052``) decoded.
+
+    Used for live names and, through :func:`record_native_id`, for the names a Terraform state holds, so
+    both sides decode alike; it never raises, whatever the name holds."""
     return _OCTAL.sub(lambda m: chr(int(m.group(1), 8)), name).rstrip(".").lower()
 
 

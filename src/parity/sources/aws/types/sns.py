@@ -4,18 +4,22 @@ Topics: ``ListTopics`` gives ARNs (Terraform's id), ``GetTopicAttributes`` the p
 KMS key and delivery policy, ``ListTagsForResource`` the tags. Subscriptions: ``ListSubscriptions``
 gives protocol, endpoint and topic; ``GetSubscriptionAttributes`` raw delivery and the filter policy.
 Subscriptions still pending confirmation have no ARN yet (``PendingConfirmation``) and no Terraform id
-to match: they are skipped. An http(s) endpoint may carry a token in its query string: the query
-string is replaced by a keyed hash, so a changed token shows and the token does not.
+to match: they are skipped. An http(s) endpoint may carry a token in its query string and a password in
+its user information (``https://user:PASSWORD@host/``): the query string and the password are replaced
+by keyed hashes (the password as everywhere else, :func:`parity.redact.redact_url_passwords`), so a
+changed token or password shows and neither does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import botocore.exceptions
 
 from parity.model import Json, Resource
+from parity.redact import Redactor, redact_url_passwords
 from parity.sources.aws.owner import tags_from_list
 from parity.sources.aws.spec import AwsType, Fetch, Lister, register
 
@@ -47,14 +51,24 @@ def _topics(f: Fetch) -> Iterator[Resource]:
             yield f.resource("aws_sns_topic", arn, name=name, arn=arn, attributes=attrs, tags=tags)
 
 
-def redact_endpoint(f: Fetch, protocol: str, endpoint: str) -> str:
-    """An http(s) endpoint with its query string (which may hold a token) replaced by a keyed hash."""
-    if protocol not in ("http", "https"):
+def redact_endpoint(protocol: Json, endpoint: Json, redactor: Redactor) -> Json:
+    """An http(s) endpoint with the password of its user information and its query string (which may
+    hold a token) replaced by keyed hashes."""
+    if protocol not in ("http", "https") or not isinstance(endpoint, str):
         return endpoint
+    endpoint = redact_url_passwords(endpoint, redactor)  # first: a "?" or "#" in a password is not a query
     parts = urlsplit(endpoint)
     if not parts.query:
         return endpoint
-    return urlunsplit(parts._replace(query=f.redact(parts.query)))
+    return urlunsplit(parts._replace(query=redactor.redact(parts.query)))
+
+
+def redact_subscription(attrs: dict[str, Any], redactor: Redactor) -> dict[str, Any]:
+    """A subscription's attributes with its endpoint's secrets hashed: applied by every source (live and
+    Terraform), so code and live compare marker with marker and a state's password is never printed."""
+    endpoint = attrs.get("endpoint")
+    hashed = redact_endpoint(attrs.get("protocol"), endpoint, redactor)
+    return attrs if hashed == endpoint else {**attrs, "endpoint": hashed}
 
 
 def _subscriptions(f: Fetch) -> Iterator[Resource]:
@@ -74,7 +88,7 @@ def _subscriptions(f: Fetch) -> Iterator[Resource]:
             attrs: dict[str, Json] = {
                 "topic_arn": s.get("TopicArn", ""),
                 "protocol": protocol,
-                "endpoint": redact_endpoint(f, protocol, s.get("Endpoint", "")),
+                "endpoint": redact_endpoint(protocol, s.get("Endpoint", ""), f.redactor),
                 "raw_message_delivery": a.get("RawMessageDelivery") == "true",
                 "filter_policy": a.get("FilterPolicy", ""),
                 "filter_policy_scope": a.get("FilterPolicyScope", ""),
@@ -109,9 +123,10 @@ register(
         types=(
             AwsType(
                 "aws_sns_topic_subscription",
-                "SNS subscriptions (protocol, endpoint with query hashed, filter)",
+                "SNS subscriptions (protocol, endpoint with query and password hashed, filter)",
                 compared=("protocol", "endpoint", "raw_message_delivery", "filter_policy"),
                 parent=("aws_sns_topic", "topic_arn"),
+                redact_values=redact_subscription,
             ),
         ),
         fetch=_subscriptions,
