@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from parity.model import Json, Snapshot
@@ -74,8 +75,20 @@ class Workflow:
     jobs: tuple[GraphJob, ...] = ()
     default_branches: tuple[str, ...] = ("main", "master")
 
+    @cached_property
+    def _by_id(self) -> dict[str, GraphJob]:
+        out: dict[str, GraphJob] = {}
+        for j in self.jobs:
+            out.setdefault(j.id, j)
+        return out
+
+    @cached_property
+    def memo(self) -> dict[str, Any]:
+        """Scratch space of the analyses for this workflow (its dependency index): derived, never serialised."""
+        return {}
+
     def job(self, job_id: str) -> GraphJob | None:
-        return next((j for j in self.jobs if j.id == job_id), None)
+        return self._by_id.get(job_id)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))

@@ -13,7 +13,8 @@
   settings and are invisible here.)
 - ``pipeline_pinned_actions`` (medium): every ``uses:`` of a step, and of a job calling a remote
   reusable workflow, pinned to a full 40-hex commit SHA; local ``./`` actions and
-  ``docker://...@sha256:`` images are fine; ``actions/*`` must be pinned too unless ``allow`` says so.
+  ``docker://...@sha256:`` images are fine (an unpinned ``docker://`` image is told to pin its digest,
+  not a commit); ``actions/*`` must be pinned too unless ``allow`` says so.
 """
 
 from __future__ import annotations
@@ -120,10 +121,17 @@ def pinned(rule: PipelinePinnedActionsRule, env: str, r: Resource) -> Iterator[V
             if _SHA.match(version) or any(fnmatch.fnmatchcase(name, g) for g in rule.allow):
                 continue
         at = f"step {step!r}" if step else "the job"
-        msg = (
-            f"{_label(r)} deploys to {env} with an action not pinned to a commit SHA: uses {ref} in {at}; "
-            f"pin it to the full 40-character commit (a tag can be moved) [rule {rule.rule}]"
-        )
+        if ref.startswith("docker://"):
+            image = ref.removeprefix("docker://").split("@", 1)[0]
+            msg = (
+                f"{_label(r)} deploys to {env} with a container image not pinned to a digest: uses {ref} in {at}; "
+                f"pin it to its digest, docker://{image}@sha256:<digest> (a tag can be moved) [rule {rule.rule}]"
+            )
+        else:
+            msg = (
+                f"{_label(r)} deploys to {env} with an action not pinned to a commit SHA: uses {ref} in {at}; "
+                f"pin it to the full 40-character commit (a tag can be moved) [rule {rule.rule}]"
+            )
         yield Violation(rule.rule, r, step or "job", msg, "medium", step)
 
 

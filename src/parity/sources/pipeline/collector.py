@@ -92,34 +92,49 @@ def _graph(wf: RawWorkflow, spec: PipelineSource, deploys: dict[str, str | None]
     )
 
 
+class Waits:
+    """What each job of ``wf`` runs after, transitively (``needs:``; GitLab stage order where none given),
+    indexed once per workflow: each walk adds a stage's jobs once, not once per job waiting for them."""
+
+    def __init__(self, wf: RawWorkflow) -> None:
+        self.by_id = {j.id: j for j in wf.jobs}
+        order = {s: i for i, s in enumerate(wf.stages)}
+        self.stage = {j.id: order.get(str(j.settings.get("stage", "test")), 0) for j in wf.jobs}
+        self.staged = wf.jobs if wf.stages else []
+        self.prefix = {j.id: self.stage[j.id] for j in wf.jobs if wf.stages and not j.has_needs}
+
+    def __call__(self, job: RawJob) -> set[str]:
+        seen: set[str] = set()
+        done = 0  # the jobs of the stages before this one are all seen
+        todo = [job]
+        while todo:
+            j = todo.pop()
+            found = [self.by_id[n] for n in j.needs if n in self.by_id] if j.id not in self.prefix else []
+            p = self.prefix.get(j.id, 0)
+            if p > done:
+                found += [d for d in self.staged if done <= self.stage[d.id] < p]
+                done = p
+            for d in found:
+                if d.id not in seen and d.id != job.id:
+                    seen.add(d.id)
+                    todo.append(d)
+        return seen
+
+
 def waits_for(wf: RawWorkflow, job: RawJob) -> set[str]:
     """Every job ``job`` runs after, transitively (``needs:``; GitLab stage order where none given)."""
-    by_id = {j.id: j for j in wf.jobs}
-    order = {s: i for i, s in enumerate(wf.stages)}
-
-    def deps(j: RawJob) -> list[str]:
-        if j.has_needs or not wf.stages:
-            return j.needs
-        mine = order.get(str(j.settings.get("stage", "test")), 0)
-        return [d.id for d in wf.jobs if order.get(str(d.settings.get("stage", "test")), 0) < mine]
-
-    seen: set[str] = set()
-    todo = [job]
-    while todo:
-        for d in deps(todo.pop()):
-            if d not in seen and d != job.id and d in by_id:
-                seen.add(d)
-                todo.append(by_id[d])
-    return seen
+    return Waits(wf)(job)
 
 
-def _resource(wf: RawWorkflow, job: RawJob, key: str, norm: Normaliser, foreign: set[str]) -> Resource:
+def _resource(
+    wf: RawWorkflow, job: RawJob, key: str, norm: Normaliser, foreign: set[str], waits: Waits | None = None
+) -> Resource:
     steps, _names = norm.steps(job.steps)
     attrs: dict[str, Json] = {
         "workflow": norm.text(wf.name),
         "name": norm.text(job.name),
         "environment": norm.text(job.environment) if job.environment else None,
-        "waits_for": sorted(norm.text(n) for n in waits_for(wf, job) if n not in foreign),
+        "waits_for": sorted(norm.text(n) for n in (waits or Waits(wf))(job) if n not in foreign),
     }
     if wf.triggers:
         attrs["triggers"] = norm.value(wf.triggers)
@@ -188,8 +203,9 @@ def collect(spec: PipelineSource, ctx: CollectContext) -> Sequence[Snapshot]:
                 keys[j.id] = f"{wf.rel}#{j.id}"
         foreign = {j.id for j in wf.jobs if deploys[j.id] not in (None, env)}
         norm = Normaliser(_tokens(ctx, env), ctx.redactor, {f: "{upstream}" for f in foreign})
+        waits = Waits(wf)
         for j in mine:
-            resources.append(_resource(wf, j, keys[j.id], norm, foreign))
+            resources.append(_resource(wf, j, keys[j.id], norm, foreign, waits))
         graph = _graph(wf, spec, deploys, keys)
         graphs.append(_with_steps(graph, wf, ctx).to_json())
         ctx.report(f"read {wf.file}")

@@ -10,8 +10,10 @@ actions resolved into their steps.
   composite``) is replaced by the action's steps (prefixed ``path/``), inputs substituted likewise.
 - A workflow whose only trigger is ``workflow_call`` has no jobs of its own: they run inside callers.
 
-Malformed input (bad YAML, ``jobs`` not a mapping, a ``needs`` naming an unknown job, a missing local
-action or workflow, a call cycle) is an InputError naming the file and line.
+Malformed input (bad YAML, ``jobs`` not a mapping, a ``needs`` naming an unknown job, a ``needs`` cycle or a
+job that needs itself, a missing local action or workflow, a call cycle, a local ``uses:`` or a workflow file
+that resolves outside the repository, more than :data:`MAX_STEPS` steps once local actions and workflows are
+expanded) is an InputError naming the file and line; nothing outside the repository is read.
 """
 
 from __future__ import annotations
@@ -23,12 +25,23 @@ from parity.errors import InputError
 from parity.model import Json
 from parity.pipelines.graph import GITHUB
 from parity.sources import files
-from parity.sources.pipeline.raw import RawJob, RawStep, RawWorkflow, str_list, substitute_inputs
+from parity.sources.pipeline.raw import (
+    RawJob,
+    RawStep,
+    RawWorkflow,
+    inside,
+    needs_cycle,
+    str_list,
+    substitute_inputs,
+)
 from parity.sources.pipeline.yamlnodes import LList, LMap, load, plain
 
 WORKFLOW_DIR = Path(".github") / "workflows"
 SUFFIXES = (".yml", ".yaml")
 MAX_DEPTH = 10
+# steps of one workflow file once local composite actions and reusable workflows are expanded: a few
+# actions each used ten times by the next would otherwise multiply into billions of steps (a hang)
+MAX_STEPS = 50_000
 # job keys kept as compared settings (attributes), renamed where GitHub uses dashes
 _JOB_SETTINGS = {
     "runs-on": "runs_on",
@@ -71,9 +84,15 @@ class Reader:
         self.repo = repo
         self.base = base
         self._docs: dict[Path, Any] = {}
+        self.budget = MAX_STEPS
+        self._actions: dict[str, Path | str] = {}  # local step uses: -> its action file, or why there is none
+        self._shown: dict[Path, str] = {}
 
     def shown(self, path: Path) -> str:
-        return files.display(path, self.base)
+        got = self._shown.get(path)
+        if got is None:
+            got = self._shown[path] = files.display(path, self.base)
+        return got
 
     def rel(self, path: Path) -> str:
         try:
@@ -90,6 +109,10 @@ class Reader:
     def workflow(self, path: Path) -> RawWorkflow | None:
         """The workflow's jobs, or None for a reusable-only workflow (``on: workflow_call`` alone)."""
         shown = self.shown(path)
+        if not inside(self.repo, path):
+            link = f"{self.shown(path.parent)}/{path.name}"
+            raise InputError(link, "resolves outside the repository (a symlink?): not read")
+        self.budget = MAX_STEPS
         doc = self.doc(path)
         if not isinstance(doc, LMap):
             raise InputError(shown, "a workflow must be a mapping with 'on' and 'jobs'", getattr(doc, "line", 1))
@@ -123,6 +146,13 @@ class Reader:
             for n in j.needs:
                 if n not in known:
                     raise InputError(shown, f"job {jid!r} needs unknown job {n!r}", job.line_of("needs"))
+        cycle = needs_cycle({j.id: j.needs for j in out})
+        if cycle is not None:
+            where = jobs[cycle[0]].line_of("needs")
+            if len(cycle) == 2:
+                raise InputError(shown, f"job {cycle[0]!r} needs itself (GitHub refuses the workflow)", where)
+            chain = " -> ".join(repr(c) for c in cycle)
+            raise InputError(shown, f"needs cycle: {chain} (GitHub refuses the workflow)", where)
         return out
 
     def job(
@@ -152,12 +182,18 @@ class Reader:
         self, raw: RawJob, uses: str, job: LMap, shown: str, inputs: dict[str, Json], stack: tuple[Path, ...]
     ) -> None:
         """Resolve a local reusable workflow into ``raw``: its steps, environment, runner and permissions."""
-        target = (self.repo / uses).resolve()
         where = job.line_of("uses")
+        if "\x00" in uses:
+            raise InputError(shown, f"job {raw.id!r} calls {uses!r}: not a valid path (a NUL character)", where)
+        target = (self.repo / uses).resolve()
+        if not inside(self.repo, target):
+            raise InputError(shown, f"job {raw.id!r} calls {uses}, which is outside the repository: not read", where)
         if not target.is_file():
             raise InputError(shown, f"job {raw.id!r} calls {uses}, which does not exist", where)
-        if target in stack or len(stack) >= MAX_DEPTH:
+        if target in stack:
             raise InputError(shown, f"job {raw.id!r}: reusable workflow call cycle through {uses}", where)
+        if len(stack) >= MAX_DEPTH:
+            raise InputError(shown, f"job {raw.id!r} calls {uses}: workflows nested more than {MAX_DEPTH} deep", where)
         called = self.doc(target)
         cshown = self.shown(target)
         if not isinstance(called, LMap):
@@ -198,19 +234,46 @@ class Reader:
                 if expanded is not None:
                     out += [RawStep(s.data, s.file, s.line, prefix + s.prefix) for s in expanded]
                     continue
+            self.spend(shown, at)
             out.append(RawStep(substitute_inputs(plain(step), inputs), shown, at, prefix))
         return out
+
+    def spend(self, shown: str, line: int) -> None:
+        """One more step (or local action expanded) for the workflow being read: past :data:`MAX_STEPS`,
+        an error rather than billions of steps from actions that use each other repeatedly."""
+        self.budget -= 1
+        if self.budget < 0:
+            why = f"expands to more than {MAX_STEPS:,} steps (local actions or reusable workflows used repeatedly)"
+            raise InputError(shown, why, line)
+
+    def local_action(self, uses: str) -> Path | str:
+        """The action file a local step ``uses:`` names, or why there is none; looked up once per path
+        (and never outside the repository)."""
+        got = self._actions.get(uses)
+        if got is None:
+            if "\x00" in uses:
+                return "which is not a valid path (a NUL character)"
+            folder = (self.repo / uses).resolve()
+            if not inside(self.repo, folder):
+                got = "which is outside the repository: not read"
+            else:
+                names = ("action.yml", "action.yaml")
+                got = next((folder / n for n in names if (folder / n).is_file()), "which has no action.yml")
+            self._actions[uses] = got
+        return got
 
     def composite(
         self, uses: str, step: LMap, shown: str, line: int, inputs: dict[str, Json], stack: tuple[Path, ...]
     ) -> list[RawStep] | None:
         """The steps of a local composite action, or None for a local Docker/JavaScript action."""
-        folder = (self.repo / uses).resolve()
-        action = next((folder / n for n in ("action.yml", "action.yaml") if (folder / n).is_file()), None)
-        if action is None:
-            raise InputError(shown, f"step uses {uses}, which has no action.yml", line)
-        if action in stack or len(stack) >= MAX_DEPTH:
+        self.spend(shown, line)
+        action = self.local_action(uses)
+        if isinstance(action, str):
+            raise InputError(shown, f"step uses {uses}, {action}", line)
+        if action in stack:
             raise InputError(shown, f"composite action cycle through {uses}", line)
+        if len(stack) >= MAX_DEPTH:
+            raise InputError(shown, f"step uses {uses}: local actions nested more than {MAX_DEPTH} deep", line)
         doc = self.doc(action)
         ashown = self.shown(action)
         runs = doc.get("runs") if isinstance(doc, LMap) else None
@@ -219,7 +282,7 @@ class Reader:
         if runs.get("using") != "composite":
             return None
         given = substitute_inputs(plain(step.get("with") or {}), inputs)
-        action_inputs = _defaults(plain(doc))
+        action_inputs = _defaults(doc)
         if isinstance(given, dict):
             action_inputs.update(given)
         label = uses[2:].rstrip("/") + "/"
@@ -245,7 +308,7 @@ def _defaults(spec: Json) -> dict[str, Json]:
     if isinstance(decl, dict):
         for name, d in decl.items():
             if isinstance(d, dict) and "default" in d:
-                out[str(name)] = d["default"]
+                out[str(name)] = plain(d["default"])
     return out
 
 

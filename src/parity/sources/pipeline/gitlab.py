@@ -2,9 +2,13 @@
 ``<<`` merge keys, ``!reference`` and ``default:`` resolved.
 
 - ``include``: local files (a string path, ``{local: path}``, globs) are read, recursively, and merged
-  under the including file (its own keys win, mappings merged deeply, as GitLab does). Remote,
-  project, template and component includes cannot be read from a folder: each is a coverage gap
-  ("unsupported"), so the comparison is marked incomplete rather than silently partial.
+  under the including file (its own keys win, mappings merged deeply, as GitLab does). Each file is read
+  and parsed once however often it is included; as in GitLab, at most :data:`MAX_INCLUDES` includes in all,
+  nested and repeated ones counted (which also bounds the nesting depth). Remote, project, template and
+  component includes cannot be read from a folder: each is a coverage gap ("unsupported"), so the
+  comparison is marked incomplete rather than silently partial.
+- ``!reference`` tags resolve to at most :data:`MAX_VALUES` values in all and nest at most
+  :data:`MAX_DEPTH` deep: references repeated at every level cannot multiply into a hang.
 - ``extends`` (a name or a list, multi-level): the parents merged deeply in order, then the job.
 - Jobs are the top-level mappings that are not keywords and not hidden (``.name``).
 - Steps are the lines of ``before_script`` + ``script`` + ``after_script`` (nested lists flattened);
@@ -13,8 +17,9 @@
   ``allow_failure: true`` by default unless made manual by a rule (GitLab's own defaults).
 
 Malformed input (bad YAML, a job that is not a mapping, an unknown stage, a ``needs`` naming an
-unknown job, an include of a missing local file, an ``extends`` cycle or unknown parent, an include
-cycle) is an InputError naming the file and line.
+unknown job, a ``needs`` cycle, an include of a missing local file or of one outside the repository, more
+than :data:`MAX_INCLUDES` includes, an ``extends`` cycle or unknown parent, an include cycle, a
+``!reference`` naming nothing or expanding past its budget) is an InputError naming the file and line.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from parity.errors import InputError
 from parity.model import CoverageGap, Json
 from parity.pipelines.graph import GITLAB
 from parity.sources import files
-from parity.sources.pipeline.raw import RawJob, RawStep, RawWorkflow, str_list
-from parity.sources.pipeline.yamlnodes import LList, LMap, Reference, lmap, load, plain
+from parity.sources.pipeline.raw import RawJob, RawStep, RawWorkflow, inside, needs_cycle, str_list
+from parity.sources.pipeline.yamlnodes import MAX_VALUES, LList, LMap, Reference, lmap, load, plain
 
 CI_FILE = ".gitlab-ci.yml"
 KEYWORDS = frozenset(
@@ -36,7 +41,11 @@ KEYWORDS = frozenset(
      "after_script", "types", "spec"}
 )  # fmt: skip
 DEFAULT_STAGES = ("build", "test", "deploy")
-MAX_DEPTH = 11
+MAX_DEPTH = 11  # extends levels (GitLab: up to 11) and !reference nesting (GitLab: 10)
+MAX_INCLUDES = 150  # GitLab's default limit per pipeline, nested and repeated includes counted
+# steps and setting values of all jobs together: one large hidden job extended by hundreds of jobs would
+# otherwise copy into millions of steps (a hang, not an error)
+MAX_JOB_VALUES = 200_000
 _SETTINGS = ("stage", "when", "rules", "only", "except", "variables", "image", "tags", "allow_failure",
              "resource_group", "id_tokens", "trigger", "environment", "dependencies", "secrets")  # fmt: skip
 
@@ -45,6 +54,7 @@ _SETTINGS = ("stage", "when", "rules", "only", "except", "variables", "image", "
 class _Loaded:
     config: LMap
     gaps: list[CoverageGap] = field(default_factory=list)
+    includes: int = 0  # the includes under this file, nested and repeated ones counted (GitLab counts them)
 
 
 def _merge(a: Any, b: Any) -> Any:
@@ -65,28 +75,42 @@ class Reader:
     def __init__(self, repo: Path, base: Path) -> None:
         self.repo = repo
         self.base = base
+        self._loaded: dict[Path, _Loaded] = {}  # resolved path -> the file with its includes merged
 
     def shown(self, path: Path) -> str:
         return files.display(path, self.base)
 
     def load(self, path: Path, stack: tuple[Path, ...]) -> _Loaded:
+        """``path`` (resolved) with its includes merged; ``stack``: the files including it, itself last.
+        A file included again is not read again: its merged form is reused (it depends on nothing but
+        the file), and its includes count again towards :data:`MAX_INCLUDES`, as GitLab counts them."""
+        if path in self._loaded:
+            return self._loaded[path]
         shown = self.shown(path)
         doc = load(files.read_text(path, shown), shown)
         if doc is None:
-            return _Loaded(lmap(1, shown))
+            self._loaded[path] = _Loaded(lmap(1, shown))
+            return self._loaded[path]
         if not isinstance(doc, LMap):
             raise InputError(shown, "a GitLab CI file must be a mapping of jobs and keywords", doc_line(doc))
         merged = lmap(1, shown)
         gaps: list[CoverageGap] = []
+        count = 0
         for spec, line in _includes(doc.get("include"), doc.line_of("include")):
             if not isinstance(spec, str):
+                count += 1
                 gaps.append(CoverageGap(scope=f"{shown}:{line}", reason=f"include {spec} not read", kind="unsupported"))
                 continue
-            targets = self.local(spec, shown, line)
-            for target in targets:
-                if target in stack or len(stack) >= MAX_DEPTH:
-                    raise InputError(shown, f"include cycle through {spec}", line)
+            for target in self.local(spec, shown, line):
+                if target in stack:
+                    chain = " -> ".join(self.shown(p) for p in (*stack[stack.index(target) :], target))
+                    raise InputError(shown, f"include cycle through {spec}: {chain}", line)
+                if len(stack) > MAX_INCLUDES:  # nested deeper than the includes GitLab allows in all
+                    raise InputError(shown, _too_many(), line)
                 inner = self.load(target, (*stack, target))
+                count += 1 + inner.includes
+                if count > MAX_INCLUDES:
+                    raise InputError(shown, _too_many(), line)
                 merged = _merge(merged, inner.config)
                 gaps += inner.gaps
         own = lmap(doc.line, shown)
@@ -94,19 +118,32 @@ class Reader:
             if k != "include":
                 own[k] = v
                 own.key_lines[k] = doc.line_of(k)
-        return _Loaded(_merge(merged, own), gaps)
+        self._loaded[path] = _Loaded(_merge(merged, own), gaps, count)
+        return self._loaded[path]
 
     def local(self, spec: str, shown: str, line: int) -> list[Path]:
+        """The files a local include names (resolved); one outside the repository is an error, not read."""
         rel = spec.lstrip("/")
+        if "\x00" in rel:
+            raise InputError(shown, f"include: local file {spec!r} is not a valid path (a NUL character)", line)
         if any(c in rel for c in "*?["):
-            found = sorted(p for p in self.repo.glob(rel) if p.is_file())
+            try:
+                found = sorted({p.resolve() for p in self.repo.glob(rel) if p.is_file() and inside(self.repo, p)})
+            except (ValueError, NotImplementedError) as e:  # "a/**b": ** must be a whole path component
+                raise InputError(shown, f"include: local pattern {spec!r} is not valid: {e}", line) from None
             if not found:
-                raise InputError(shown, f"include: local pattern {spec!r} matches no file", line)
+                raise InputError(shown, f"include: local pattern {spec!r} matches no file in the repository", line)
             return found
         target = self.repo / rel
+        if not inside(self.repo, target):
+            raise InputError(shown, f"include: local file {spec!r} is outside the repository: not read", line)
         if not target.is_file():
             raise InputError(shown, f"include: local file {spec!r} not found", line)
-        return [target]
+        return [target.resolve()]
+
+
+def _too_many() -> str:
+    return f"more than {MAX_INCLUDES} includes in all (GitLab's limit; nested and repeated includes count)"
 
 
 def doc_line(doc: Any) -> int:
@@ -128,38 +165,74 @@ def _includes(value: Json, line: int) -> list[tuple[Any, int]]:
     return out
 
 
-def _resolve_refs(value: Any, root: LMap, shown: str, depth: int = 0) -> Any:
-    """``value`` with every ``!reference`` replaced by what it names; nested lists flattened in place."""
-    if isinstance(value, Reference):
+class _References:
+    """Resolves every ``!reference`` of the merged configuration ``root``, within a budget of
+    :data:`MAX_VALUES` values produced by references in all: references repeated at each level of a
+    chain of references multiply (ten per level, eight levels: 10^8 values), which would hang, not fail."""
+
+    def __init__(self, root: LMap, shown: str) -> None:
+        self.root = root
+        self.shown = shown
+        self.budget = MAX_VALUES
+        self.outer: Reference | None = None  # the reference written in a job whose expansion is under way
+
+    def resolve(self, value: Any, depth: int = 0) -> Any:
+        """``value`` with every ``!reference`` replaced by what it names; nested lists flattened in place."""
+        ref = self.outer
+        if ref is not None:  # only what references produce is charged: a large file without any is fine
+            self.budget -= 1
+            if self.budget < 0:
+                why = f"!reference {list(ref.path)} expands to more than {MAX_VALUES:,} values (nested or repeated)"
+                raise InputError(ref.file or self.shown, why, ref.line)
+        if isinstance(value, Reference):
+            return self.reference(value, depth)
+        if isinstance(value, LMap):
+            out = lmap(value.line, value.file)
+            for k, v in value.items():
+                out[k] = self.resolve(v, depth)
+                out.key_lines[k] = value.line_of(k)
+            return out
+        if isinstance(value, list):
+            items = LList()
+            items.line, items.file = getattr(value, "line", 0), getattr(value, "file", self.shown)
+            items.item_lines = []
+            for i, v in enumerate(value):
+                at = value.line_at(i) if isinstance(value, LList) else items.line
+                got = self.resolve(v, depth)
+                if isinstance(v, Reference) and isinstance(got, list):
+                    items.extend(got)
+                    items.item_lines += [got.line_at(j) if isinstance(got, LList) else at for j in range(len(got))]
+                else:
+                    items.append(got)
+                    items.item_lines.append(at)
+            return items
+        return value
+
+    def reference(self, ref: Reference, depth: int) -> Any:
+        file = ref.file or self.shown
         if depth > MAX_DEPTH:
-            raise InputError(shown, "!reference nested too deeply (a cycle?)", value.line)
-        node: Any = root
-        for part in value.path:
+            raise InputError(file, f"!reference {list(ref.path)} nested too deeply (a cycle?)", ref.line)
+        node: Any = self.root
+        for part in ref.path:
             if not isinstance(node, dict) or part not in node:
-                raise InputError(shown, f"!reference {list(value.path)} names nothing", value.line)
+                raise InputError(file, f"!reference {list(ref.path)} names nothing", ref.line)
             node = node[part]
-        return _resolve_refs(node, root, shown, depth + 1)
-    if isinstance(value, LMap):
-        out = lmap(value.line, value.file)
-        for k, v in value.items():
-            out[k] = _resolve_refs(v, root, shown, depth)
-            out.key_lines[k] = value.line_of(k)
-        return out
-    if isinstance(value, list):
-        items = LList()
-        items.line, items.file = getattr(value, "line", 0), getattr(value, "file", shown)
-        items.item_lines = []
-        for i, v in enumerate(value):
-            at = value.line_at(i) if isinstance(value, LList) else items.line
-            got = _resolve_refs(v, root, shown, depth)
-            if isinstance(v, Reference) and isinstance(got, list):
-                items.extend(got)
-                items.item_lines += [got.line_at(j) if isinstance(got, LList) else at for j in range(len(got))]
-            else:
-                items.append(got)
-                items.item_lines.append(at)
-        return items
-    return value
+        if self.outer is not None:
+            return self.resolve(node, depth + 1)
+        self.outer = ref
+        try:
+            return self.resolve(node, depth + 1)
+        finally:
+            self.outer = None
+
+
+def _resolve_refs(value: LMap, shown: str) -> LMap:
+    try:
+        out = _References(value, shown).resolve(value)
+    except RecursionError:
+        raise InputError(shown, "!reference nested too deeply") from None
+    assert isinstance(out, LMap)
+    return out
 
 
 def _extended(name: str, config: LMap, memo: dict[str, LMap], stack: tuple[str, ...]) -> LMap:
@@ -172,8 +245,11 @@ def _extended(name: str, config: LMap, memo: dict[str, LMap], stack: tuple[str, 
         where = job.line_of("extends")
         if parent not in config or not isinstance(config[parent], LMap):
             raise InputError(job.file, f"job {name!r} extends unknown job {parent!r}", where)
-        if parent in stack or len(stack) >= MAX_DEPTH:
+        if parent in stack:
             raise InputError(job.file, f"job {name!r}: extends cycle {' -> '.join((*stack, parent))}", where)
+        if len(stack) > MAX_DEPTH:
+            deep = f"job {name!r}: extends more than {MAX_DEPTH} levels deep (GitLab's limit)"
+            raise InputError(job.file, deep, where)
         result = _merge(result, _extended(parent, config, memo, (*stack, parent)))
     own = lmap(job.line, job.file)
     for k, v in job.items():
@@ -214,6 +290,20 @@ def _flatten(items: list[Any], file: str) -> list[tuple[str, int, str]]:
     return out
 
 
+def _size(value: Any, cap: int) -> int:
+    """How many values ``value`` holds, counted up to a little past ``cap`` (then the count stops)."""
+    count = 0
+    todo = [value]
+    while todo and count <= cap:
+        v = todo.pop()
+        count += 1
+        if isinstance(v, dict):
+            todo += v.values()
+        elif isinstance(v, list):
+            todo += v
+    return count
+
+
 def _manual(job: LMap) -> tuple[bool, bool]:
     """(manual, allow_failure): a job-level ``when: manual`` allows failure by default, a rule's does not."""
     explicit = job.get("allow_failure")
@@ -233,17 +323,22 @@ def read(repo: Path, base: Path) -> tuple[RawWorkflow | None, list[CoverageGap]]
         return None, []
     reader = Reader(repo, base)
     shown = reader.shown(path)
-    loaded = reader.load(path, (path.resolve(),))
-    config = _resolve_refs(loaded.config, loaded.config, shown)
+    if not inside(repo, path):
+        raise InputError(f"{reader.shown(repo)}/{CI_FILE}", "resolves outside the repository (a symlink?): not read")
+    loaded = reader.load(path.resolve(), (path.resolve(),))
+    config = _resolve_refs(loaded.config, shown)
     stages = str_list(config.get("stages")) or list(DEFAULT_STAGES)
     stages = [".pre", *[s for s in stages if s not in (".pre", ".post")], ".post"]
-    default = config.get("default") if isinstance(config.get("default"), LMap) else lmap(1, shown)
+    given = config.get("default")
+    default = given if isinstance(given, LMap) else lmap(1, shown)
     for k in ("before_script", "after_script", "image"):
         if k in config and k not in default:
             default[k] = config[k]
     names = [k for k in config if k not in KEYWORDS and not k.startswith(".")]
     memo: dict[str, LMap] = {}
     jobs: list[RawJob] = []
+    later: dict[str, tuple[int, list[str]]] = {}  # job -> (its stage's index, its needs)
+    budget = MAX_JOB_VALUES
     for name in names:
         if not isinstance(config[name], LMap):
             raise InputError(config[name].file if hasattr(config[name], "file") else shown,
@@ -266,6 +361,11 @@ def read(repo: Path, base: Path) -> tuple[RawWorkflow | None, list[CoverageGap]]
                 if n.get("optional") is True:
                     optional.add(n["job"])
         manual, allow_failure = _manual(job)
+        steps = _script_steps(job, name, default)
+        budget -= len(steps) + sum(_size(job[k], budget) for k in _SETTINGS if k in job)
+        if budget < 0:
+            why = f"jobs expand to more than {MAX_JOB_VALUES:,} steps and values in all (many extend a large job?)"
+            raise InputError(job.file, why, config.line_of(name))
         settings = {k: plain(job[k]) for k in _SETTINGS if k in job}
         settings.setdefault("stage", stage)
         jobs.append(
@@ -278,7 +378,7 @@ def read(repo: Path, base: Path) -> tuple[RawWorkflow | None, list[CoverageGap]]
                 environment_action=str(action) if isinstance(action, str) else None,
                 needs=needs,
                 has_needs=isinstance(needs_raw, list),
-                steps=_script_steps(job, name, default),
+                steps=steps,
                 settings=settings,
                 manual=manual,
                 allow_failure=allow_failure,
@@ -287,6 +387,19 @@ def read(repo: Path, base: Path) -> tuple[RawWorkflow | None, list[CoverageGap]]
         for n in needs:
             if n not in names and n not in optional:
                 raise InputError(job.file, f"job {name!r} needs unknown job {n!r}", job.line_of("needs"))
+        later[name] = (stages.index(stage), needs)
+    for name, (mine, needs) in later.items():
+        for n in needs:
+            if n in later and later[n][0] > mine:
+                job = _extended(name, config, memo, (name,))
+                why = f"job {name!r} needs {n!r}, which runs in a later stage (GitLab refuses the pipeline)"
+                raise InputError(job.file, why, job.line_of("needs"))
+    cycle = needs_cycle({j.id: j.needs for j in jobs})
+    if cycle is not None:
+        first = next(j for j in jobs if j.id == cycle[0])
+        where = _extended(first.id, config, memo, (first.id,)).line_of("needs")
+        what = f"job {cycle[0]!r} needs itself" if len(cycle) == 2 else "needs cycle: " + " -> ".join(map(repr, cycle))
+        raise InputError(first.file, f"{what} (GitLab refuses the pipeline)", where)
     workflow = config.get("workflow")
     wf = RawWorkflow(
         provider=GITLAB,
@@ -297,4 +410,4 @@ def read(repo: Path, base: Path) -> tuple[RawWorkflow | None, list[CoverageGap]]
         workflow_rules=plain(workflow.get("rules")) if isinstance(workflow, dict) else None,
         stages=stages,
     )
-    return wf, loaded.gaps
+    return wf, list(dict.fromkeys(loaded.gaps))  # a file included twice gives its gaps once

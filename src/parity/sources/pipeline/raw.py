@@ -4,7 +4,9 @@ includes, ``extends`` and anchors already resolved), before classification and n
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from parity.model import Json
@@ -78,3 +80,35 @@ def str_list(value: Json) -> list[str]:
     if isinstance(value, list):
         return [str(v) for v in value if isinstance(v, str | int | float)]
     return []
+
+
+def needs_cycle(needs: Mapping[str, Sequence[str]]) -> list[str] | None:
+    """A cycle among jobs (job id -> the ids it needs) as ``[a, b, ..., a]`` (``[a, a]``: ``a`` needs itself),
+    or None. Needs naming no job here are skipped. Iterative, so a chain of thousands of jobs is fine."""
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in needs:
+        if start in state:
+            continue
+        path = [start]
+        todo = [iter(needs[start])]
+        state[start] = 1
+        while todo:
+            nxt = next(todo[-1], None)
+            if nxt is None:
+                state[path.pop()] = 2
+                todo.pop()
+            elif nxt in needs:
+                seen = state.get(nxt)
+                if seen == 1:
+                    return [*path[path.index(nxt) :], nxt]
+                if seen is None:
+                    state[nxt] = 1
+                    path.append(nxt)
+                    todo.append(iter(needs[nxt]))
+    return None
+
+
+def inside(root: Path, path: Path) -> bool:
+    """True when ``path``, with ``..`` and symlinks resolved, is ``root`` or under it (a file outside the
+    repository is never read: ``uses: ./../../etc/passwd``, ``include: ../secrets.yml``, a symlink out)."""
+    return path.resolve().is_relative_to(root.resolve())

@@ -63,6 +63,7 @@ class Reference:
 
     path: tuple[str, ...]
     line: int
+    file: str = ""  # the file it is written in, as shown
 
 
 def lmap(line: int, file: str) -> LMap:
@@ -103,7 +104,7 @@ class _Builder:
                     items.append(self.build(item))
                     items.item_lines.append(item.start_mark.line + 1)
                 if node.tag == "!reference":
-                    return Reference(tuple(str(x) for x in items), line)
+                    return Reference(tuple(str(x) for x in items), line, self.shown)
                 return items
             assert isinstance(node, yaml.MappingNode)
             return self.mapping(node, line)
