@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from parity.alerts.notifiers import DeliveryError, send
+from parity.alerts.notifiers import DeliveryError, describe, send
 from parity.alerts.settings import AlertConfig
 from parity.store import Store
 
@@ -72,7 +72,10 @@ def deliver(
         try:
             send(n, entry.payload, delivery_id=f"{entry.scan_id}.{entry.notifier}")
         except Exception as e:  # DeliveryError, or a bug: either way the entry stays queued
-            error = str(e) if isinstance(e, DeliveryError) else f"{type(e).__name__}: {e}"
+            # stored in alert_outbox.last_error and logged: a DeliveryError's text is safe by construction; any
+            # other exception is named by its class only (its text may quote the Slack URL or a header)
+            why = str(e) if isinstance(e, DeliveryError) else f"{type(e).__name__} (unexpected)"
+            error = f"{describe(n)}: {why}"
             attempts = entry.attempts + 1
             give_up = attempts >= n.max_attempts
             retry_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=retry_delay(n.backoff, attempts))
@@ -85,7 +88,7 @@ def deliver(
                 result.failed += 1
             if log:
                 then = "giving up" if give_up else f"retry at {retry_at:%H:%M:%S}"
-                log(f"alert of scan {entry.scan_id} to {n.id}: attempt {attempts} failed: {error} ({then})")
+                log(f"alert of scan {entry.scan_id}: attempt {attempts} failed: {error} ({then})")
         else:
             store.alert_sent(entry.id)
             result.sent += 1

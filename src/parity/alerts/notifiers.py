@@ -1,7 +1,9 @@
 """Sending one alert document: webhook (JSON POST), Slack (incoming webhook) and email (SMTP).
 
-Every failure becomes a :class:`DeliveryError` whose text is one safe line: it names the notifier's host, never
-a URL path, a header value or a password (the Slack URL and headers are secrets). Redirects are not followed
+Every failure becomes a :class:`DeliveryError` whose text is one safe line: the destination's scheme, host and
+port and the exception's class (with the operating system's words for a network error, such as "Connection
+refused"), never the URL's path or query, a header value or a password (the Slack URL and headers are
+secrets), and never the text of an unexpected exception, which may quote the URL. Redirects are not followed
 (a redirected POST would silently become a GET and look delivered).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import html
+import re
 import smtplib
 import ssl
 import urllib.error
@@ -39,26 +42,59 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _OPENER = urllib.request.build_opener(_NoRedirect)
 
 
+_SAFE_HOST = re.compile(r"[A-Za-z0-9._:\[\]-]+")
+
+
 def _host(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.hostname or '?'}" + (f":{parts.port}" if parts.port else "")
+    """``scheme://host[:port]`` of ``url``: never its user info, path or query (nor anything unparsable)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a broken IPv6 literal
+        return "?://?"
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # out of range, not a number
+        port = ":?"
+    scheme = parts.scheme if parts.scheme.isalpha() else "?"
+    host = parts.hostname if parts.hostname and _SAFE_HOST.fullmatch(parts.hostname) else "?"
+    return f"{scheme}://{host}{port}"
+
+
+def _mentions_url(text: str, url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return True
+    secret = [url, parts.netloc, parts.query, parts.path if len(parts.path) > 1 else ""]
+    return any(s and s in text for s in secret)
+
+
+def safe_reason(e: BaseException, url: str = "") -> str:
+    """The exception's class, and the operating system's words for a network error (``ConnectionRefusedError:
+    Connection refused``): never the exception's own text, which may quote a URL or a secret."""
+    name = type(e).__name__
+    words = e.strerror if isinstance(e, OSError) else None
+    if isinstance(words, str) and words and "\n" not in words and not _mentions_url(words, url):
+        return f"{name}: {words}"
+    return name
 
 
 def post_json(url: str, body: bytes, headers: dict[str, str], timeout: float) -> None:
-    """POST ``body``; anything but a 2xx answer raises DeliveryError."""
-    req = urllib.request.Request(url, data=body, method="POST", headers={"User-Agent": USER_AGENT, **headers})
-    req.add_header("Content-Type", "application/json")
+    """POST ``body``; anything but a 2xx answer, and any exception, raises DeliveryError (one safe line)."""
     where = _host(url)
     try:
+        req = urllib.request.Request(url, data=body, method="POST", headers={"User-Agent": USER_AGENT, **headers})
+        req.add_header("Content-Type", "application/json")
         with _OPENER.open(req, timeout=timeout) as resp:
             resp.read(65536)
             status = resp.status
     except urllib.error.HTTPError as e:
-        raise DeliveryError(f"{where} answered HTTP {e.code}") from None
+        raise DeliveryError(f"{where} answered HTTP {int(e.code)}") from None
     except urllib.error.URLError as e:
-        raise DeliveryError(f"cannot reach {where}: {e.reason}") from None
-    except (OSError, ValueError) as e:  # timeouts, resets, a malformed URL
-        raise DeliveryError(f"cannot reach {where}: {type(e).__name__}: {e}") from None
+        reason = e.reason if isinstance(e.reason, BaseException) else e
+        raise DeliveryError(f"cannot reach {where}: {safe_reason(reason, url)}") from None
+    except Exception as e:  # timeouts, resets, http.client.InvalidURL, a malformed URL: never their text
+        raise DeliveryError(f"cannot reach {where}: {safe_reason(e, url)}") from None
     if not 200 <= status < 300:
         raise DeliveryError(f"{where} answered HTTP {status}")
 
@@ -161,12 +197,17 @@ def send_email(n: EmailAlert, msg: EmailMessage) -> None:
             smtp.send_message(msg)
     except smtplib.SMTPException as e:
         code = getattr(e, "smtp_code", None)
-        raise DeliveryError(f"{where}: {type(e).__name__}" + (f" {code}" if code else "")) from None
-    except OSError as e:
-        raise DeliveryError(f"cannot reach {where}: {type(e).__name__}: {e.strerror or e}") from None
+        raise DeliveryError(f"{where}: {type(e).__name__}" + (f" {code}" if isinstance(code, int) else "")) from None
+    except Exception as e:  # OSError, and e.g. UnicodeEncodeError quoting part of the password: never its text
+        raise DeliveryError(f"cannot reach {where}: {safe_reason(e)}") from None
 
 
 # ---------------------------------------------------------------- dispatch
+
+
+def describe(n: AlertConfig) -> str:
+    """How messages name a notifier: its kind and outbox id (``slack notifier ops-channel``), never a secret."""
+    return f"{n.kind} notifier {n.id}"
 
 
 def send(n: AlertConfig, doc: dict[str, Any], delivery_id: str) -> None:

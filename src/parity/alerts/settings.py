@@ -9,8 +9,10 @@ in the store keys deliveries by, so reordering the list does not send an alert t
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -25,9 +27,45 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+_HOST_NAME = re.compile(
+    r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?"
+)
+
+
 def _check_http_url(v: str) -> str:
-    if not re.match(r"https?://[^/\s]+", v):
+    """``v`` when it is an http(s) URL parity can POST to; else ValueError saying what is wrong.
+
+    The message never quotes the URL (a Slack URL is a secret; a webhook URL may carry a token)."""
+    if not v.isascii() or any(c.isspace() or not c.isprintable() for c in v):
+        raise ValueError(
+            "must be a URL without whitespace, control or non-ASCII characters (percent-encode them; write an "
+            "international host name in its xn-- form)"
+        )
+    scheme, sep, _ = v.partition("://")
+    if not sep or scheme.lower() not in ("http", "https"):
         raise ValueError("must be an http:// or https:// URL")
+    try:
+        parts = urlsplit(v)
+    except ValueError:  # an unclosed IPv6 bracket
+        raise ValueError("has an invalid host") from None
+    if "@" in parts.netloc:
+        raise ValueError("must not hold a user name or password: send credentials in `headers`")
+    host = parts.hostname or ""
+    if host.startswith("[") or ":" in host:
+        try:
+            ipaddress.IPv6Address(host.strip("[]"))
+        except ValueError:
+            raise ValueError("has an invalid host") from None
+    elif not host:
+        raise ValueError("has no host")
+    elif not _HOST_NAME.fullmatch(host):
+        raise ValueError("has an invalid host name (letters, digits, '-', '.')")
+    try:
+        port = parts.port
+    except ValueError:
+        port = 0
+    if port == 0:
+        raise ValueError("has an invalid port (a number from 1 to 65535)")
     return v
 
 

@@ -13,7 +13,9 @@ For every pair of consecutive stages (``earlier``, ``later``) of ``promotion``:
   ``earlier`` gets the change or moves on.
 
 Declared intended differences (``expected`` rules matching the slot's type, key and path for the two stages)
-and ``promotion_rules.exclude`` globs are never judged.
+and ``promotion_rules.exclude`` globs are never judged. What the scan being run holds that cannot be read as
+an artifact (``containers`` that is no list, an invalid image reference: :attr:`Ledger.notes`) is a note, not
+a finding and never an error.
 """
 
 from __future__ import annotations
@@ -117,6 +119,8 @@ def analyse_promotion(ledger: Ledger, config: ParityConfig, now: dt.datetime) ->
     findings: list[Finding] = []
     notes: list[str] = []
     stages: Sequence[str] = config.promotion
+    for env in stages:
+        notes += [f"{env}: {n}; not followed along the promotion path" for n in ledger.notes.get(env, ())]
     for earlier, later in itertools.pairwise(stages):
         if later not in ledger.first_observed:
             continue

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from parity.compare.types import Inventory
 from parity.model import Location, Resource
 from parity.normalize.placeholders import Placeholders
-from parity.promotion.artifacts import Artifact, artifacts_of
+from parity.promotion.artifacts import Artifact, artifacts_of, cap_notes
 from parity.serialize import content_hash, resource_to_dict
 from parity.store.types import VersionSpan
 
@@ -47,11 +47,14 @@ class Sighting:
 
 @dataclass
 class Ledger:
-    """Every environment's sightings, and when each environment was first observed at all."""
+    """Every environment's sightings, and when each environment was first observed at all; ``notes``: what
+    the scan being run holds that could not be read as an artifact (a wrong shape, an invalid image
+    reference), one line each, per environment."""
 
     now: dt.datetime
     sightings: dict[str, list[Sighting]] = field(default_factory=dict)
     first_observed: dict[str, dt.datetime] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
 
     def environments(self) -> list[str]:
         return sorted(self.first_observed)
@@ -125,12 +128,19 @@ def build_ledger(
         inv = current.get(env)
         held: dict[tuple[str, str], Resource] = {}  # (source, version hash) -> resource, in the current scan
         roles: dict[str, str] = {}
+        notes: list[str] = []
         if inv is not None:
             for snap in inv.snapshots:
                 roles[snap.source] = snap.role
                 for r in snap.resources:
-                    if artifacts_of(r, ph, kinds):
+                    found: list[str] = []
+                    if artifacts_of(r, ph, kinds, found):
                         held[(snap.source, content_hash(resource_to_dict(r)))] = r
+                    loc = r.location
+                    where = "" if loc is None else f"{loc.file}:{loc.line} " if loc.line else f"{loc.file} "
+                    notes += [f"{where}{n}" for n in found]
+        if notes:
+            ledger.notes[env] = cap_notes(notes)
         still_open: set[tuple[str, str]] = set()
         for span in history.get(env, ()):
             last = span.until_time
