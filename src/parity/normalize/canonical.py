@@ -15,7 +15,8 @@ is meaningful), bottom-up in a single walk:
 4. IAM policy documents (any mapping with a ``Statement``) are put in canonical shape: a single
    statement becomes a list; ``Action``/``NotAction``/``Resource``/``NotResource``, principal values and
    condition values become sorted, de-duplicated lists (so ``"s3:GetObject"`` equals
-   ``["s3:GetObject"]``); statements are sorted (their order has no meaning in IAM).
+   ``["s3:GetObject"]``); ``"Principal": "*"`` becomes ``{"AWS": ["*"]}`` (IAM treats the two alike);
+   statements are sorted (their order has no meaning in IAM).
 
 The result is deterministic and idempotent (``canonical(canonical(x)) == canonical(x)``), which the
 property tests check. A resource whose serialised attributes hold none of the byte patterns that any
@@ -199,6 +200,8 @@ def _statement(s: dict[str, Json]) -> dict[str, Json]:
         p = out.get(k)
         if isinstance(p, dict):
             out[k] = {pk: _as_set(pv) for pk, pv in p.items()}
+        elif p == "*" and k == "Principal":  # IAM: the wildcard principal, spelt as its {"AWS": "*"} form
+            out[k] = {"AWS": ["*"]}
     cond = out.get("Condition")
     if isinstance(cond, dict):
         out["Condition"] = {

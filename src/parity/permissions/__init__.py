@@ -4,7 +4,9 @@ compared across environments and judged against rules.
 Public API (called from :func:`parity.pipeline.analyse` and ``parity perms``):
 
 - :func:`analyse_permissions` -> ``list[Finding]``: ``permission_gap`` for every mirror pair (IAM and
-  RBAC), ``elevated_grant`` per environment, ``policy_violation`` for the permission rules;
+  RBAC), ``elevated_grant`` per environment, ``policy_violation`` for the permission rules; each AWS
+  finding notes what could not be checked for its principals (SCPs, policy documents that cannot be
+  read: :attr:`EnvPermissions.notes`);
 - :func:`all_permissions` / :class:`EnvPermissions`: each environment's evaluated principals;
 - :func:`wider` / :class:`Added`: the diff of two permission sets; :func:`default_catalogue`.
 
@@ -94,14 +96,23 @@ def analyse_permissions(
         out += [elevated_finding(e, rules, usage.get((env.environment, e.set.principal.key)))
                 for e in elevated_grants(env, catalogue, day)]  # fmt: skip
     out += check_rules(config.rules, envs, catalogue, day, usage)
-    out = [_scp_noted(f, envs) for f in out]
+    out = [_noted(f, envs) for f in out]
     out.sort(key=lambda f: (f.kind, f.type, f.key, f.detail))
     return out
 
 
-def _scp_noted(f: Finding, envs: Mapping[str, EnvPermissions]) -> Finding:
-    """``f`` with a note for each of its environments whose SCP layer could not be checked (AWS findings)."""
+def _noted(f: Finding, envs: Mapping[str, EnvPermissions]) -> Finding:
+    """``f`` with a note for each of its environments whose SCP layer could not be checked, and the notes of
+    its principals on what could not be read of their policies (AWS findings)."""
     if not f.type.startswith("aws_iam_"):
         return f
-    notes = [envs[e].scp_note for e in f.environments if e in envs and envs[e].scp_note]
+    notes: list[str] = []
+    for e in f.environments:
+        env = envs.get(e)
+        if env is None:
+            continue
+        if env.scp_note:
+            notes.append(env.scp_note)
+        notes += env.unread.get(f.resources.get(e, ""), ())
+    notes = [n for n in dict.fromkeys(notes) if n not in f.notes]
     return dataclasses.replace(f, notes=(*f.notes, *notes)) if notes else f

@@ -18,6 +18,7 @@ from pathlib import Path
 from parity.permissions.glob import regex
 
 ACCESS_LEVELS = ("Read", "List", "Write", "Permissions management", "Tagging")
+WRITE_LEVELS = frozenset({"Write", "Permissions management"})  # the levels that change something
 UNKNOWN_LEVEL = "Unknown"
 
 
@@ -49,6 +50,10 @@ class Catalogue:
                 names.append(aid)
             self.by_service[service] = tuple(names)
         self.all: frozenset[str] = frozenset(self.actions)
+        # the services with an action that changes something (Write / Permissions management)
+        self.write_services: frozenset[str] = frozenset(
+            a.split(":", 1)[0] for a, info in self.actions.items() if info.level in WRITE_LEVELS
+        )
 
     def info(self, action: str) -> ActionInfo | None:
         return self.actions.get(action)
@@ -60,6 +65,17 @@ class Catalogue:
     def level(self, action: str) -> str:
         info = self.actions.get(action)
         return info.level if info else UNKNOWN_LEVEL
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one catalogue per process; grants share action sets
+    def services_written(self, actions: frozenset[str]) -> frozenset[str]:
+        """The services in which ``actions`` include a Write or Permissions management action: how broad a
+        grant is, judged by the catalogue (PowerUserAccess writes to all services but three)."""
+        out: set[str] = set()
+        for a in actions:
+            info = self.actions.get(a)
+            if info is not None and info.level in WRITE_LEVELS:
+                out.add(a.split(":", 1)[0])
+        return frozenset(out)
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one catalogue per process; patterns repeat across policies
     def match(self, pattern: str) -> frozenset[str]:

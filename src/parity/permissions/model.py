@@ -100,6 +100,7 @@ class Policy:
     resource_id: str = ""  # the live id of what grants it (attachment / inline policy / membership)
     resource_type: str = ""
     created: str = ""  # the policy (version) date where known, ISO
+    unread: str = ""  # why its document (or some statements of it) could not be read ("" when it could)
 
 
 @dataclass(frozen=True)
@@ -119,6 +120,9 @@ class Principal:
     created: str = ""
     last_used: str = ""
     resource_type: str = ""
+    # what could not be read for this principal (a policy, its boundary, an SCP, its trust policy): its
+    # effective permissions are incomplete, and every finding about it carries these notes
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

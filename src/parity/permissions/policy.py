@@ -4,6 +4,11 @@ Actions are expanded with the catalogue (``s3:Get*`` -> every ``s3:Get...`` acti
 matching nothing there is kept literally (lower-case). ``NotAction`` is the catalogue minus what it
 matches. Resource ARNs and condition values go through the environment's placeholders
 (``{account}``, ``{region}``, ``{env}``) so a staging and a production statement compare.
+
+A document that cannot be read (absent, not JSON, not an object, a ``Statement`` of the wrong type) and a
+statement IAM would reject (no valid ``Effect``, neither ``Action`` nor ``NotAction``, values that are
+not strings) grant nothing here, and :func:`read_statements` says why: the caller turns that into a note
+on the principal (:mod:`parity.permissions.principals`), never a silent "no permissions".
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import orjson
 
@@ -26,17 +32,73 @@ def _identity(s: str) -> str:
     return s
 
 
+def read_document(value: Json) -> tuple[dict[str, Any], str]:
+    """(the policy document, "") from a stored attribute (a parsed mapping, or a JSON string, URL-encoded
+    or not), or ``({}, why it cannot be read)``: absent, not JSON, or not a JSON object."""
+    if isinstance(value, Mapping):
+        return dict(value), ""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}, "no policy document"
+    if not isinstance(value, str):
+        return {}, f"not a JSON object (a {_kind(value)})"
+    text = unquote(value) if value[:3] in ("%7B", "%7b") else value
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        return {}, f"not valid JSON ({e})"
+    return (doc, "") if isinstance(doc, dict) else ({}, f"not a JSON object (a {_kind(doc)})")
+
+
 def document(value: Json) -> dict[str, Any]:
     """A policy document from a stored attribute: a parsed mapping, or a JSON string; ``{}`` when neither."""
-    if isinstance(value, Mapping):
-        return dict(value)
-    if isinstance(value, str) and value.strip():
-        try:
-            doc = json.loads(value)
-        except ValueError:
-            return {}
-        return doc if isinstance(doc, dict) else {}
-    return {}
+    return read_document(value)[0]
+
+
+def _kind(value: object) -> str:
+    return {list: "list", str: "string", bool: "boolean", int: "number", float: "number", dict: "object"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _string_list(value: object) -> list[str] | None:
+    """``value`` as a non-empty list of strings (IAM's string-or-list), or None when it is not one."""
+    if isinstance(value, str):
+        return [value] if value else None
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    return None
+
+
+SHOWN_CHARS = 60
+
+
+def _shown(st: object) -> str:
+    """A statement as a problem names it: its Sid, else its start as compact JSON (positions are no help:
+    canonical form sorts the statements)."""
+    sid = st.get("Sid") if isinstance(st, Mapping) else None
+    if isinstance(sid, str) and sid:
+        return json.dumps(sid)
+    text = json.dumps(st, sort_keys=True, separators=(",", ":"), default=str)
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def statement_problem(st: object) -> str:
+    """Why a statement cannot be read ("" when it can): what IAM would reject as malformed."""
+    if not isinstance(st, Mapping):
+        return f"not an object (a {_kind(st)})"
+    if st.get("Effect") not in ("Allow", "Deny"):
+        return f"Effect is {json.dumps(st.get('Effect'), default=str)}, not Allow or Deny"
+    for a, b in (("Action", "NotAction"), ("Resource", "NotResource")):
+        if a in st and b in st:
+            return f"has both {a} and {b}"
+    if "Action" not in st and "NotAction" not in st:
+        return "has neither Action nor NotAction"
+    for k in ("Action", "NotAction", "Resource", "NotResource"):
+        if k in st and _string_list(st[k]) is None:
+            return f"{k} is not a string or a non-empty list of strings"
+    if "Condition" in st and not isinstance(st["Condition"], Mapping):
+        return "Condition is not an object"
+    return ""
 
 
 def _strings(value: Json) -> list[str]:
@@ -82,15 +144,26 @@ def _scopes(stmt: Mapping[str, Any], sub: Sub) -> tuple[Scope, ...]:
     return tuple(Scope.of(simplify(sub(r))) for r in sorted(set(resources)))
 
 
-def statements(
+def read_statements(
     doc: Json, policy: str, catalogue: Catalogue, sub: Sub = _identity, via: str = ""
-) -> tuple[Statement, ...]:
-    """Every statement of ``doc`` (a mapping or JSON string), parsed; malformed statements are skipped."""
-    body = document(doc).get("Statement", [])
-    items = [body] if isinstance(body, Mapping) else body if isinstance(body, list) else []
+) -> tuple[tuple[Statement, ...], tuple[str, ...]]:
+    """(every readable statement of ``doc``, parsed; why the rest could not be read). A document that is
+    absent, not JSON or not an object gives no statements and one problem; a statement IAM would reject
+    (see :func:`statement_problem`) is skipped and gives one problem (``statement "Sid": ...``, or
+    the statement's start when it has no Sid)."""
+    body, why = read_document(doc)
+    if why:
+        return (), (why,)
+    raw = body.get("Statement", [])
+    if not isinstance(raw, Mapping | list):
+        return (), (f"Statement is not an object or a list (a {_kind(raw)})",)
+    items = [raw] if isinstance(raw, Mapping) else raw
     out: list[Statement] = []
+    problems: list[str] = []
     for i, st in enumerate(items):
-        if not isinstance(st, Mapping) or st.get("Effect") not in ("Allow", "Deny"):
+        problem = statement_problem(st)
+        if problem:
+            problems.append(f"statement {_shown(st)}: {problem}")
             continue
         sid = st.get("Sid")
         source = Source(policy, str(sid) if isinstance(sid, str) and sid else f"#{i}", via)
@@ -109,4 +182,12 @@ def statements(
                 scopes=_scopes(st, sub), conditions=_conditions(st.get("Condition"), sub), source=source,
             )
         )  # fmt: skip
-    return tuple(out)
+    return tuple(out), tuple(problems)
+
+
+def statements(
+    doc: Json, policy: str, catalogue: Catalogue, sub: Sub = _identity, via: str = ""
+) -> tuple[Statement, ...]:
+    """Every statement of ``doc`` (a mapping or JSON string), parsed; unreadable ones are skipped (see
+    :func:`read_statements` for why they were)."""
+    return read_statements(doc, policy, catalogue, sub, via)[0]
