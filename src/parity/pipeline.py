@@ -146,17 +146,26 @@ def analyse(
     rules = Rules.from_config(loaded, today)
     raw: list[Finding] = []
     out = Analysis()
+    expected_used: set[int] = set()
+    # A pair given twice (also reversed: `mirrors: [[a, b], [b, a]]`) is compared once: its findings have the
+    # same ids either way, and would be reported twice.
+    first: dict[frozenset[str], tuple[str, str]] = {}
+    for pair in mirrors:
+        first.setdefault(frozenset(pair), pair)
+    mirrors = list(first.values())
     for left, right in mirrors:
         if progress:
             progress(f"comparing {left} with {right}")
         mr = mirror_report(inventories[left], inventories[right], rules, memo=memo)
         raw += mr.findings
         out.expected += mr.expected
+        expected_used |= mr.expected_used
         if mr.uncovered_types:
             out.notes.append(
                 f"{left} vs {right}: not checked for resources in one only (coverage gap): "
                 + ", ".join(mr.uncovered_types)
             )
+    out.notes += unused_expected_notes(rules, mirrors, expected_used)
     live_figures: dict[str, tuple[int, int]] = {}
     for env in code_live:
         if progress:
@@ -183,7 +192,7 @@ def analyse(
     kept = apply_ignores(raw, rules)
     out.findings = list(kept.kept)
     out.ignored = list(kept.ignored)
-    out.notes = list(kept.notes) + promotion_notes
+    out.notes = out.notes + list(kept.notes) + promotion_notes
     for env, inv in inventories.items():
         managed, live = live_figures.get(env, (None, None))
         out.coverage.append(
@@ -199,6 +208,33 @@ def analyse(
             )
         )
     return out
+
+
+def unused_expected_notes(rules: Rules, mirrors: Sequence[tuple[str, str]], used: set[int]) -> list[str]:
+    """One note per ``expected`` rule that applies to a compared pair and matched no difference in any: a
+    misspelt type, key or path, or an intended difference that is gone (the rule can be removed)."""
+    notes: list[str] = []
+    if not mirrors:
+        return notes
+    for n, e in enumerate(rules.expected):
+        if n in used:
+            continue
+        sel = ", ".join(f"{k}: {v}" for k, v in (("type", e.type), ("key", e.key), ("path", e.path)) if v != "*")
+        if e.environments is not None and len(set(e.environments)) < 2:
+            notes.append(
+                f"expected[{n}] ({sel or 'everything'}; {e.reason}) names one environment "
+                f"({', '.join(e.environments) or 'none'}): it applies between two environments, so it never applies"
+            )
+            continue
+        applies = [p for p in mirrors if e.environments is None or set(p) <= set(e.environments)]
+        if not applies:
+            continue
+        notes.append(
+            f"expected[{n}] ({sel or 'everything'}; {e.reason}) matched no difference between "
+            + "; ".join(f"{a} and {b}" for a, b in applies)
+            + ": check its type, key and path, or remove it if the difference is gone"
+        )
+    return notes
 
 
 def attribute_findings(

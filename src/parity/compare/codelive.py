@@ -1,7 +1,12 @@
 """Code vs live inside one environment: ``unmanaged``, ``missing``, ``changed`` and the coverage figure.
 
 Declared resources (snapshots with role "declared") are matched to live ones (role "live") by
-``(type, id)``, then by ``(type, key)``, 1:1 and unambiguous only. Inputs are canonical snapshots.
+``(type, id)``, then by ``(type, key)``, 1:1 and unambiguous only. Then one live object declared
+several times (two Terraform states managing one bucket, a state and a plan of it) is matched with each
+of its declarations: what is left unmatched with an id that several declarations share and exactly one
+live object has (copies of it from two live sources, same id and key, count once). Such an object is
+managed, not unmanaged, and its declarations are not missing; each declaration that differs from it is
+``changed``. Inputs are canonical snapshots.
 
 - ``changed``: a pair whose values differ on the paths the declaration states. Live objects carry
   server-filled fields the code never mentions, so a mapping key present only on the live side is not
@@ -24,12 +29,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from parity.compare.dedupe import tell_apart
 from parity.compare.diff import diff, identity_field
 from parity.compare.envinfo import covers, label, summarize_paths
-from parity.compare.pairing import match_unique
+from parity.compare.pairing import copy_order, match_unique, match_unique_keys
 from parity.compare.severity import change_severity, severity
 from parity.compare.types import Inventory, Rules
-from parity.model import CoverageGap, Finding, Json, Resource
+from parity.model import Change, CoverageGap, Finding, Json, Resource
 from parity.normalize.noise import NoiseKB, default_kb
 from parity.redact import is_redacted
 from parity.registry import type_info
@@ -113,6 +119,44 @@ def _by_key(r: Resource) -> str:
     return f"{r.type}\x1f{r.key}"
 
 
+def _collapse_live(live: list[Resource]) -> list[Resource]:
+    """``live`` with copies of one object (same type, id and key, from two live sources) reduced to one."""
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for i, r in enumerate(live):
+        groups.setdefault((r.type, r.id, r.key), []).append(i)
+    keep = sorted(min(g, key=lambda i: copy_order(live[i])) for g in groups.values())
+    return [live[i] for i in keep]
+
+
+def _match_shared_ids(
+    rest_d: list[Resource], rest_l: list[Resource], pairs: list[tuple[Resource, Resource]]
+) -> tuple[list[Resource], list[Resource]]:
+    """Pair each declaration with the one live object its id names, where several declarations made the
+    id ambiguous; returns what is left per side."""
+    if not rest_d or not rest_l:
+        return rest_d, rest_l
+    by_id_d: dict[str, list[Resource]] = {}
+    for d in rest_d:
+        by_id_d.setdefault(_by_native_id(d), []).append(d)
+    by_id_l: dict[str, list[Resource]] = {}
+    for lv in rest_l:
+        k = _by_id(lv)
+        if k in by_id_d:
+            by_id_l.setdefault(k, []).append(lv)
+    used: set[int] = set()
+    for k in sorted(by_id_l):
+        lives = by_id_l[k]
+        if len(lives) != 1:
+            continue  # two live objects with one id (two accounts): which one is declared is not known
+        for d in by_id_d[k]:
+            pairs.append((d, lives[0]))
+            used.add(id(d))
+        used.add(id(lives[0]))
+    if not used:
+        return rest_d, rest_l
+    return [d for d in rest_d if id(d) not in used], [x for x in rest_l if id(x) not in used]
+
+
 def _checkable_types(inv: Inventory) -> tuple[set[str], list[CoverageGap]]:
     live = [s for s in inv.snapshots if s.role == "live"]
     types: set[str] = set()
@@ -133,11 +177,19 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
     declared = list(inv.resources("declared"))
     live_all = list(inv.resources("live"))
     has_live = any(s.role == "live" for s in inv.snapshots)
+    live_ids = [_by_id(r) for r in live_all]
+    if len(set(live_ids)) != len(live_ids):  # one object from two live sources: counted and judged once
+        live_all = _collapse_live(live_all)
+        live_ids = [_by_id(r) for r in live_all]
     pairs: list[tuple[Resource, Resource]] = []
-    rest_d, rest_l = match_unique(declared, live_all, _by_native_id, _by_id, pairs)
+    rest_d, rest_l = match_unique_keys(declared, live_all, [_by_native_id(d) for d in declared], live_ids, pairs)
     rest_d, rest_l = match_unique(rest_d, rest_l, _by_key, _by_key, pairs)
+    rest_d, rest_l = _match_shared_ids(rest_d, rest_l, pairs)
 
     findings: list[Finding] = []
+    # (type, key, live id) -> declaration, live object, changes: two declarations of one object at one
+    # address (a state and a plan of it) give one finding with the changes of both
+    changed: dict[tuple[str, str, str], tuple[list[Resource], Resource, dict[tuple[str, str, str], Change]]] = {}
     for d, lv in pairs:
         dv: Mapping[str, Json] = d.attributes
         dval: dict[str, Json] = dict(dv)
@@ -155,6 +207,16 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
             changes = diff(dval, project(dval, lval), kb.for_type(d.type).canonical)
         if not changes:
             continue
+        slot = changed.setdefault((d.type, d.key, lv.id), ([], lv, {}))
+        slot[0].append(d)
+        for c in changes:
+            slot[2].setdefault((c.path, repr(c.left), repr(c.right)), c)
+    for ds, lv, by_change in changed.values():
+        d = ds[0]
+        changes = list(by_change.values())
+        if len(ds) > 1:  # in an order that does not depend on which declaration was read first
+            d = min(ds, key=copy_order)
+            changes = [by_change[k] for k in sorted(by_change)]
         findings.append(
             Finding(
                 kind="changed",
@@ -217,7 +279,8 @@ def compare_code_live(inv: Inventory, rules: Rules, kb: NoiseKB | None = None) -
     counted = [r for r in live_all if r.owner not in NOT_USER_MANAGED]
     managed = sum(1 for r in counted if id(r) in paired_live or r.owner in MANAGED_ELSEWHERE)
     coverage = (managed / len(counted) if counted else 1.0) if has_live else None
-    findings.sort(key=lambda f: (f.kind, f.type, f.key))
+    findings = tell_apart(findings)
+    findings.sort(key=lambda f: (f.kind, f.type, f.key, f.detail))
     return CodeLiveResult(
         findings=tuple(findings),
         managed=managed,

@@ -1,7 +1,9 @@
 """The ``ignore`` rules: known divergences tolerated with an owner, a reason and an expiry.
 
 A rule matches a finding when its ``kind``, ``type`` and ``key`` globs match and, if it names
-``environments``, the finding's environments are among them.
+``environments``, the finding's environments are among them. ``type``, ``key`` and ``path`` are
+matched as :mod:`parity.compare.globs` says: brackets match themselves (``aws_vpc.main[0]``,
+``containers[web].image``), and a path covers the paths beneath it.
 
 - An active rule (``Rules.today <= expires``) without ``path`` suppresses the whole finding.
 - An active rule with ``path`` suppresses just the changes whose path matches the glob; a finding
@@ -22,6 +24,7 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from parity.compare.globs import path_match, rule_matches
 from parity.compare.severity import change_severity
 from parity.compare.types import Rules
 from parity.config import Ignore
@@ -36,12 +39,8 @@ class IgnoreResult:
 
 
 def _matches(rule: Ignore, f: Finding) -> bool:
-    if rule.environments is not None and not set(f.environments) <= set(rule.environments):
-        return False
-    return (
-        fnmatch.fnmatchcase(f.kind, rule.kind)
-        and fnmatch.fnmatchcase(f.type, rule.type)
-        and fnmatch.fnmatchcase(f.key, rule.key)
+    return fnmatch.fnmatchcase(f.kind, rule.kind) and rule_matches(
+        rule.type, rule.key, None, rule.environments, f.type, f.key, None, f.environments
     )
 
 
@@ -80,7 +79,7 @@ def apply_ignores(findings: Sequence[Finding], rules: Rules) -> IgnoreResult:
                 whole = rule
                 break
             if current.changes:
-                hit = [c for c in current.changes if fnmatch.fnmatchcase(c.path, rule.path)]
+                hit = [c for c in current.changes if path_match(c.path, rule.path)]
                 if not hit:
                     continue
                 left = tuple(c for c in current.changes if c not in hit)
@@ -94,7 +93,7 @@ def apply_ignores(findings: Sequence[Finding], rules: Rules) -> IgnoreResult:
                     break
                 if current.kind in ("differs", "changed"):
                     current = dataclasses.replace(current, severity=change_severity(current.kind, current.type, left))
-            elif current.kind == "cross_env_reference" and fnmatch.fnmatchcase(current.detail, rule.path):
+            elif current.kind == "cross_env_reference" and path_match(current.detail, rule.path):
                 whole = rule
                 break
         if whole is not None:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import orjson
 
 from parity.compare.codelive import parent_ref
+from parity.compare.dedupe import tell_apart
 from parity.compare.diff import diff
 from parity.compare.envinfo import (
     covers,
@@ -42,10 +43,12 @@ from parity.compare.envinfo import (
     select,
     summarize_paths,
 )
+from parity.compare.globs import rule_matches
 from parity.compare.memo import ComparisonMemo
 from parity.compare.pairing import pair_resources
 from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
+from parity.config import Expected
 from parity.model import Change, Finding, Json, Resource, Suppressed
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
@@ -73,6 +76,7 @@ class MirrorResult:
     role: str | None  # "live", "declared", "mixed" (per type) or None (everything), see like_with_like
     pairs: int
     uncovered_types: tuple[str, ...]  # types whose unpaired resources were not reported (coverage gap)
+    expected_used: frozenset[int] = frozenset()  # indices of Rules.expected that matched some difference
 
 
 def comparable(r: Resource, kb: NoiseKB) -> dict[str, Json]:
@@ -160,6 +164,27 @@ def _unequal_pairs(
             yield i, _decode(sorted_l[n], ph_l, vals_l[n]), _decode(sorted_r[n], ph_r, vals_r[n])
 
 
+_CK = tuple[bytes, bytes, bytes]
+
+
+def _change_key(c: Change) -> _CK:
+    """A change as bytes (its values may be lists and mappings): equal changes of two copies are one."""
+    try:
+        return (c.path.encode(), orjson.dumps(c.left, option=_KEY_OPTS), orjson.dumps(c.right, option=_KEY_OPTS))
+    except TypeError:  # what orjson cannot write (an integer past 64 bits)
+        return (c.path.encode(), repr(c.left).encode(), repr(c.right).encode())
+
+
+_KEY_OPTS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
+def _expects(e: Expected, a: Resource, b: Resource, path: str, envs: tuple[str, str]) -> bool:
+    """Whether ``expected`` rule ``e`` covers a change at ``path`` of the pair (either side's type and key)."""
+    return rule_matches(e.type, e.key, e.path, e.environments, a.type, a.key, path, envs) or rule_matches(
+        e.type, e.key, e.path, e.environments, b.type, b.key, path, envs
+    )
+
+
 def _alternative(type_: str) -> bool:
     info = type_info(type_)
     return info is not None and info.alternative_of is not None
@@ -199,43 +224,54 @@ def _mirror_report(
     ph_r = placeholders_for(right, rules, (left,))
     pairing = pair_resources(res_l, res_r, ph_l, ph_r, rules.pair_tags)
 
+    pairs = pairing.pairs
+    if pairing.copies:  # an object seen twice on a side: each copy is compared with the partner(s)
+        pairs = tuple((x, y) for a, b in pairs for x in pairing.with_copies(a) for y in pairing.with_copies(b))
     findings: list[Finding] = []
-    expected_all: list[ExpectedDifference] = []
-    for i, lv, rv in _unequal_pairs(pairing.pairs, ph_l, ph_r, kb, memo):
-        a, b = pairing.pairs[i]
+    expected_all: dict[tuple[str, ...], ExpectedDifference] = {}
+    # (type, key, left id, right id) -> the pair, its kept changes, its suppressed ones: copies of one object
+    # give one finding, with the changes of every copy
+    found: dict[tuple[str, str, str, str], tuple[Resource, Resource, dict[_CK, Change], dict[_CK, Suppressed]]] = {}
+    expected_rules = list(rules.expected)
+    used_rules: set[int] = set()
+    for i, lv, rv in _unequal_pairs(pairs, ph_l, ph_r, kb, memo):
+        a, b = pairs[i]
         changes = diff(lv, rv, kb.for_type(a.type).canonical)
         if not changes:
             continue
-        kept: list[Change] = []
-        supp: list[Suppressed] = []
+        slot = found.get((a.type, a.key, a.id, b.id))
+        if slot is None:
+            slot = found[(a.type, a.key, a.id, b.id)] = (a, b, {}, {})
+        _, _, kept, supp = slot
         resources = {L: a.id, R: b.id}
         for c in changes:
-            rule = next(
-                (
-                    e
-                    for e in rules.expected
-                    if e.matches(a.type, a.key, c.path, envs) or e.matches(b.type, b.key, c.path, envs)
-                ),
-                None,
-            )
-            if rule is None:
-                kept.append(c)
+            ck = _change_key(c)
+            n = next((n for n, e in enumerate(expected_rules) if _expects(e, a, b, c.path, envs)), None)
+            if n is None:
+                kept.setdefault(ck, c)
             else:
-                supp.append(Suppressed(rule="expected", reason=rule.reason, change=c))
-                expected_all.append(ExpectedDifference(a.type, a.key, envs, resources, c, rule.reason))
-        if not kept:
+                used_rules.add(n)
+                reason = expected_rules[n].reason
+                supp.setdefault(ck, Suppressed(rule="expected", reason=reason, change=c))
+                expected_all.setdefault(
+                    (a.type, a.key, a.id, b.id, *map(bytes.decode, ck)),
+                    ExpectedDifference(a.type, a.key, envs, resources, c, reason),
+                )
+    for a, b, kept_d, supp_d in found.values():
+        if not kept_d:
             continue
+        kept_l = list(kept_d.values())
         findings.append(
             Finding(
                 kind="differs",
-                severity=change_severity("differs", a.type, kept),
+                severity=change_severity("differs", a.type, kept_l),
                 type=a.type,
                 key=a.key,
                 environments=envs,
-                resources=resources,
-                message=f"{a.type} {label(a)} differs between {L} and {R}: {summarize_paths([c.path for c in kept])}",
-                changes=tuple(kept),
-                suppressed=tuple(supp),
+                resources={L: a.id, R: b.id},
+                message=f"{a.type} {label(a)} differs between {L} and {R}: {summarize_paths([c.path for c in kept_l])}",
+                changes=tuple(kept_l),
+                suppressed=tuple(supp_d.values()),
                 location=a.location or b.location,
             )
         )
@@ -265,13 +301,15 @@ def _mirror_report(
                     detail=present,
                 )
             )
+    findings = tell_apart(findings)
     findings.sort(key=lambda f: (f.kind, f.type, f.key, f.detail))
     return MirrorResult(
         findings=tuple(findings),
-        expected=tuple(expected_all),
+        expected=tuple(expected_all[k] for k in sorted(expected_all)),
         role=role,
         pairs=len(pairing.pairs),
         uncovered_types=tuple(sorted(uncovered)),
+        expected_used=frozenset(used_rules),
     )
 
 

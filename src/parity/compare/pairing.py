@@ -11,13 +11,22 @@ what is still unpaired:
 4. the same ``key`` after placeholders (a namespace or a path holding the environment's name).
 
 Whatever stays unpaired is returned per side.
+
+One object seen twice on one side (the same ``type``, ``id`` and ``key`` from two sources of one
+environment: a Terraform state and a plan of it, a manifest folder given twice) is one object, not an
+ambiguity: such copies are collapsed to one representative before pairing (chosen by source, place and
+content, never by input order) and the others are returned in :attr:`Pairing.copies`, so a caller can
+compare them too. Without this, each copy made every pass ambiguous and the whole side read as
+"only in" both environments.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import orjson
 
 from parity.model import Resource
 from parity.normalize.placeholders import Placeholders
@@ -30,6 +39,50 @@ class Pairing:
     pairs: tuple[tuple[Resource, Resource], ...]
     only_left: tuple[Resource, ...]
     only_right: tuple[Resource, ...]
+    # representative -> its other copies (same type, id and key on the same side), by ``id()`` of the
+    # representative; empty in the usual case
+    copies: dict[int, tuple[Resource, ...]] = field(default_factory=dict)
+
+    def with_copies(self, r: Resource) -> tuple[Resource, ...]:
+        """``r`` and the copies it stands for."""
+        return (r, *self.copies.get(id(r), ()))
+
+
+def copy_order(r: Resource) -> tuple[str, str, int, str, str, str, bytes]:
+    """Which of several copies of one object stands for them: by source, place, name, then content (every
+    field: copies that compare equal here are equal)."""
+    loc = r.location
+    content = orjson.dumps([r.attributes, r.tags], option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return (
+        r.origin,
+        loc.file if loc else "",
+        (loc.line or 0) if loc else 0,
+        r.name or "",
+        r.address or "",
+        r.owner,
+        content,
+    )
+
+
+def collapse_copies(
+    resources: list[Resource], keys: Sequence[str], copies: dict[int, tuple[Resource, ...]]
+) -> list[Resource]:
+    """``resources`` with every group of copies (same id and key; ``keys[i]`` is ``resources[i].key``, all
+    of one type) reduced to one representative, in input order; the others are recorded in ``copies``."""
+    if len(set(keys)) == len(keys):  # the usual case: no key twice, so no copies
+        return resources
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(resources):
+        groups[(r.id, r.key)].append(i)
+    if len(groups) == len(resources):
+        return resources
+    keep: list[int] = []
+    for group in groups.values():
+        if len(group) > 1:  # (by position: one Resource object may be in two snapshots)
+            group.sort(key=lambda i: copy_order(resources[i]))
+            copies[id(resources[group[0]])] = tuple(resources[i] for i in group[1:])
+        keep.append(group[0])
+    return [resources[i] for i in sorted(keep)]
 
 
 def match_unique(
@@ -121,11 +174,18 @@ def pair_resources(
     pairs: list[tuple[Resource, Resource]] = []
     only_l: list[Resource] = []
     only_r: list[Resource] = []
+    copies: dict[int, tuple[Resource, ...]] = {}
     tag_passes = [(_tag_key(left_ph, t), _tag_key(right_ph, t)) for t in pair_tags]
     for type_ in sorted({*by_type_l, *by_type_r}):
         ul, ur = by_type_l.get(type_, []), by_type_r.get(type_, [])
+        keys_l, keys_r = [r.key for r in ul], [r.key for r in ur]
+        ul, ur = collapse_copies(ul, keys_l, copies), collapse_copies(ur, keys_r, copies)
         if ul and ur:
-            ul, ur = match_unique_keys(ul, ur, [r.key for r in ul], [r.key for r in ur], pairs)
+            if len(ul) != len(keys_l):
+                keys_l = [r.key for r in ul]
+            if len(ur) != len(keys_r):
+                keys_r = [r.key for r in ur]
+            ul, ur = match_unique_keys(ul, ur, keys_l, keys_r, pairs)
         if ul and ur and any(r.tags for r in ul) and any(r.tags for r in ur):
             for kl, kr in tag_passes:  # (skipped where one side has no tags at all: they would pair nothing)
                 if not ul or not ur:
@@ -138,4 +198,4 @@ def pair_resources(
             ul, ur = match_unique_keys(ul, ur, keys_l, keys_r, pairs)
         only_l.extend(ul)
         only_r.extend(ur)
-    return Pairing(tuple(pairs), tuple(only_l), tuple(only_r))
+    return Pairing(tuple(pairs), tuple(only_l), tuple(only_r), copies)

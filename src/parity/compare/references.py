@@ -24,7 +24,8 @@ Noise rule (only identifier-like text counts):
   ``key: value`` line is judged as a whole value, other lines by the word rule;
 - redacted markers are never scanned.
 
-One finding per (resource, path), ``detail`` = the path; the change holds the value (left) as found
+One finding per (resource, path), ``detail`` = the path (plus the native id where two resources of E
+share a key: :mod:`parity.compare.dedupe`); the change holds the value (left) as found
 in E. Severity: high when E and the environment reached are both in the promotion order, else medium.
 """
 
@@ -34,6 +35,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
+from parity.compare.dedupe import tell_apart
 from parity.compare.diff import identity_field
 from parity.compare.envinfo import env_accounts, env_tokens, label
 from parity.compare.severity import reference_severity
@@ -155,7 +157,7 @@ def find_cross_env_references(inventories: Sequence[Inventory], rules: Rules) ->
     """``cross_env_reference`` findings for every environment (see the module docstring)."""
     envs = list(dict.fromkeys([*rules.tokens, *(i.environment for i in inventories)]))
     scanner = _Scanner(envs, rules, inventories)
-    found: dict[str, Finding] = {}
+    found: list[Finding] = []
     # The same object seen by code and by a live source says the same thing twice: one finding, from
     # the declaration (it has a file to point at), keyed by (environment, type, native id, path).
     seen: set[tuple[str, str, str, str]] = set()
@@ -189,5 +191,6 @@ def find_cross_env_references(inventories: Sequence[Inventory], rules: Rules) ->
                 if same in seen:
                     continue
                 seen.add(same)
-                found.setdefault(f.id, f)
-    return sorted(found.values(), key=lambda f: (f.environments, f.type, f.key, f.detail))
+                found.append(f)
+    # two resources sharing a key (two states of one environment) each keep their finding
+    return sorted(tell_apart(found), key=lambda f: (f.environments, f.type, f.key, f.detail))

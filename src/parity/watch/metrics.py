@@ -11,6 +11,7 @@ the last-scan age is computed when scraped. Metrics:
 - ``parity_last_scan_duration_seconds{environment}``
 - ``parity_scans_total{environment}``, ``parity_scan_failures_total{environment}``
 - ``parity_alerts_total{notifier,outcome}`` (sent, failed, gave_up), ``parity_alerts_pending``
+- ``parity_config_valid``: 0 while parity.yaml has changed into something that cannot be used
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from wsgiref.simple_server import WSGIServer
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from parity.errors import UsageError
 from parity.model import Finding
 from parity.report import DRIFT_STATUSES, CoverageSummary
 
@@ -49,6 +51,7 @@ class WatchMetrics:
     _failures: Counter[str] = field(default_factory=Counter)
     _alerts: Counter[tuple[str, str]] = field(default_factory=Counter)
     _pending: int = 0
+    _config_valid: bool = True
 
     def _env(self, env: str) -> _EnvState:
         return self._envs.setdefault(env, _EnvState())
@@ -93,6 +96,10 @@ class WatchMetrics:
         with self._lock:
             self._pending = n
 
+    def set_config_valid(self, valid: bool) -> None:
+        with self._lock:
+            self._config_valid = valid
+
     def describe(self) -> Iterator[Metric]:
         return iter(())
 
@@ -101,7 +108,7 @@ class WatchMetrics:
         with self._lock:
             envs = {e: _EnvState(s.last_scan, s.duration, s.ratio, s.complete) for e, s in self._envs.items()}
             open_, scans, failures = dict(self._open), dict(self._scans), dict(self._failures)
-            alerts, pending = dict(self._alerts), self._pending
+            alerts, pending, config_valid = dict(self._alerts), self._pending, self._config_valid
         g = GaugeMetricFamily(
             "parity_open_findings", "Drift findings (new, open, recurring) naming the environment.",
             labels=["environment", "kind", "severity"],
@@ -145,11 +152,24 @@ class WatchMetrics:
             ac.add_metric([notifier, outcome], v)
         yield ac
         yield GaugeMetricFamily("parity_alerts_pending", "Alerts queued and not yet delivered.", value=pending)
+        yield GaugeMetricFamily(
+            "parity_config_valid",
+            "0 when parity.yaml changed and cannot be used (the watch goes on with the previous one).",
+            value=1.0 if config_valid else 0.0,
+        )
 
 
 def serve(metrics: WatchMetrics, host: str, port: int) -> WSGIServer:
-    """Start the HTTP server (a daemon thread); ``port`` 0 picks a free one (see ``server_address``)."""
+    """Start the HTTP server (a daemon thread); ``port`` 0 picks a free one (see ``server_address``).
+    A port in use or an address that cannot be bound is a :class:`UsageError` naming them."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(metrics)
-    server, _thread = start_http_server(port, addr=host, registry=registry)
+    try:
+        server, _thread = start_http_server(port, addr=host, registry=registry)
+    except OSError as e:  # EADDRINUSE, EACCES (a port below 1024), an address not on this host
+        why = e.strerror or str(e)
+        raise UsageError(
+            f"metrics: cannot listen on {host}:{port}: {why} (choose another watch.metrics_port or --metrics-port; "
+            "0 picks a free one)"
+        ) from None
     return server

@@ -14,11 +14,17 @@ Guarantees and how they are kept:
   write lock and the watcher's own next write would wait out the busy timeout. Alert delivery is never
   interrupted mid-request: the loop stops after it.
 - **alerts exactly once**: queued with the scan, delivered after commit, unsent ones first on start-up.
+- **parity.yaml is followed**: a changed file is read again before the next scan (schedules, environments,
+  sources, rules, alerts). One that no longer loads (a YAML error, an unknown key, an environment given
+  with ``-e`` gone) is reported once per change, in the log and in ``parity_config_valid`` (0), and the
+  watch goes on with the last configuration that loaded. The store URL, the metrics address and the
+  metrics port are read at start only.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import signal
 import socket
@@ -33,7 +39,7 @@ from typing import Any
 
 from parity.alerts.deliver import deliver, drain
 from parity.cli.compare_cmds import open_store, run_scan
-from parity.config import LoadedConfig
+from parity.config import LoadedConfig, load_config
 from parity.errors import ParityError
 from parity.interrupt import set_hook, shielded_now
 from parity.pipeline import ScanMemo
@@ -79,6 +85,7 @@ class Watcher:
     ) -> None:
         self.loaded = loaded
         self.cfg = loaded.config
+        self.only = environments
         self.alerts = alerts
         self.notifiers = list(self.cfg.alerts) if alerts else []
         self.once = once
@@ -95,6 +102,10 @@ class Watcher:
         # What each job's last scan learnt (canonical forms, comparison digests): between two scans of the
         # same environments almost nothing changes. One memo per job, so jobs do not evict each other.
         self.memos: dict[str, ScanMemo] = {}
+        # parity.yaml as loaded (stat, digest), and the digest of a changed version that did not load
+        self._config_stat = _stat(loaded.path)
+        self._config_digest = _digest(loaded.path)
+        self._config_rejected: bytes | None = None
 
     # ------------------------------------------------------------ signals
 
@@ -156,8 +167,8 @@ class Watcher:
 
     def _loop(self) -> None:
         assert self.store is not None
-        ids = [n.id for n in self.notifiers]
         while not self.stop.is_set():
+            self._reload_config()
             now = _now()
             last = self._last_started()
             dues = sorted(((j.due_at(last, now), i) for i, j in enumerate(self.jobs)), key=lambda t: t[0])
@@ -167,7 +178,7 @@ class Watcher:
                 self._deliver()
                 continue
             wake = [d for d, _ in dues[:1]]
-            alert_due = self._safe(lambda: self.store.next_alert_due(ids) if ids and self.store else None)
+            alert_due = self._safe(self._next_alert_due)
             if alert_due is not None:
                 if alert_due <= now:
                     self._deliver()
@@ -175,6 +186,56 @@ class Watcher:
                 wake.append(alert_due)
             wait = min([(w - now).total_seconds() for w in wake] + [MAX_SLEEP_S])
             self.stop.wait(max(wait, 0.05))
+
+    def _next_alert_due(self) -> dt.datetime | None:
+        ids = [n.id for n in self.notifiers]
+        return self.store.next_alert_due(ids) if ids and self.store is not None else None
+
+    # ------------------------------------------------------------ parity.yaml changes
+
+    def _reload_config(self) -> None:
+        """Follow parity.yaml: a changed file that loads replaces the configuration (the store URL and the metrics
+        endpoint excepted); one that does not is reported once per change and the current one is kept."""
+        path = self.loaded.path
+        stat = _stat(path)
+        if stat == self._config_stat:
+            return
+        self._config_stat = stat
+        digest = _digest(path)
+        if digest == self._config_digest:  # touched, not changed; or an invalid edit undone
+            if self._config_rejected is not None:
+                self._config_rejected = None
+                self.metrics.set_config_valid(True)
+                self.log(f"{path.name} is back to the configuration in use")
+            return
+        if digest is not None and digest == self._config_rejected:
+            return  # the same invalid text again: reported already
+        try:
+            loaded = load_config(path)
+            if self.only:
+                missing = [e for e in self.only if e not in loaded.config.environments]
+                if missing:
+                    raise ParityError(
+                        f"{path}: environment {', '.join(missing)} (watched with -e) is no longer defined"
+                    )
+        except Exception as e:  # whatever the new file does, the watch goes on with the previous configuration
+            self._config_rejected = digest
+            self.metrics.set_config_valid(False)
+            self.log(f"{path.name} changed but cannot be used, still watching with the previous one: {_one_line(e)}")
+            return
+        self._config_digest, self._config_rejected = digest, None
+        self.metrics.set_config_valid(True)
+        if loaded.store_url() != self.loaded.store_url():
+            self.log(f"{path.name}: the store changed; restart parity watch to use it (still storing where it was)")
+            loaded.config = loaded.config.model_copy(update={"store": self.cfg.store})
+        self.loaded, self.cfg = loaded, loaded.config
+        self.notifiers = list(self.cfg.alerts) if self.alerts else []
+        self.ttl = dt.timedelta(seconds=self.cfg.watch.lease)
+        self.jobs = make_jobs(self.cfg, self.only, _now())
+        self.metrics.environments = list(self.cfg.environments)
+        self.memos = {e: m for e, m in self.memos.items() if e in self.cfg.environments}
+        plan = ", ".join(f"{j.environment} ({_describe(j)})" for j in self.jobs)
+        self.log(f"{path.name} changed: reloaded; watching {plan}")
 
     def _run_once(self) -> None:
         start = _now()
@@ -335,6 +396,22 @@ class Watcher:
         except Exception as e:
             self.log(f"store: {_one_line(e)}")
             return None
+
+
+def _stat(path: os.PathLike[str] | str) -> tuple[int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def _digest(path: os.PathLike[str] | str) -> bytes | None:
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).digest()
+    except OSError:
+        return None
 
 
 def _describe(job: Job) -> str:

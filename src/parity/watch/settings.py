@@ -6,11 +6,12 @@ imports the rest of the watch package.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import zoneinfo
 from typing import Annotated, Any
 
-from croniter import croniter
+from croniter import CroniterBadDateError, croniter
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -18,6 +19,7 @@ _DURATION = re.compile(r"(?:(\d+(?:\.\d+)?)([smhd]))")
 
 
 _MAX_SECONDS = 3650 * 86400.0  # ten years
+MIN_LEASE_S = 30.0
 
 
 def parse_duration(value: Any) -> float:
@@ -73,6 +75,11 @@ class Schedule(_Strict):
     def _cron_valid(cls, v: str | None) -> str | None:
         if v is not None and (len(v.split()) != 5 or not croniter.is_valid(v)):
             raise ValueError(f"{v!r} is not a 5-field cron expression (minute hour day month weekday)")
+        if v is not None:
+            try:  # valid syntax that names no date (the 31st of April) would stop the watch at its start
+                croniter(v, dt.datetime(2000, 1, 1)).get_next(dt.datetime)
+            except CroniterBadDateError:
+                raise ValueError(f"{v!r} never fires (no such date): check the day and month fields") from None
         return v
 
     @model_validator(mode="after")
@@ -98,8 +105,18 @@ class WatchConfig(_Strict):
     lease: Duration = Field(
         default=600.0,
         description="How long a watcher's claim on an environment lasts unless renewed (renewed every third "
-        "of it while a scan runs): a watcher that died frees its environments after this.",
+        "of it while a scan runs): a watcher that died frees its environments after this. At least 30s.",
     )
+
+    @field_validator("lease")
+    @classmethod
+    def _lease_long_enough(cls, v: float) -> float:
+        # Renewed every third of it: shorter, a renewal would wait on the scan's own store writes past the
+        # lease's end, another watcher would take the environment over mid-scan, and the heartbeat would
+        # write to the store in a tight loop.
+        if v < MIN_LEASE_S:
+            raise ValueError(f"{v:g}s is too short for a lease: at least {MIN_LEASE_S:g}s")
+        return v
 
     @field_validator("timezone")
     @classmethod
