@@ -14,23 +14,36 @@ from rich.text import Text
 from parity.cli import timeline
 from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, FormatOpt, err_console, load
 from parity.cli.compare_cmds import open_store
-from parity.errors import UsageError
+from parity.errors import ParityError, UsageError
 from parity.model import Finding
 from parity.pipeline import check_environments
-from parity.report.values import age
+from parity.report.values import age, visible
 from parity.serialize import finding_to_dict
 from parity.store import Store
 
 
 def _out(fmt: Format, tables: list[Table], data: Any) -> None:
-    if fmt is Format.json:
-        sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
-    else:
-        from rich.console import Console
+    """Print to standard output; one that cannot be written (a full disk) is one error line, not a crash."""
+    try:
+        if fmt is Format.json:
+            sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+            sys.stdout.flush()
+        else:
+            from rich.console import Console
 
-        console = Console(highlight=False)
-        for t in tables:
-            console.print(t)
+            console = Console(highlight=False)
+            for t in tables:
+                console.print(t)
+    except BrokenPipeError:
+        raise  # the reader went away (| head): nothing to say to it
+    except OSError as e:
+        raise ParityError(f"cannot write to standard output: {e.strerror or e}") from None
+
+
+def _text(value: str) -> Text:
+    """A cloud- or user-supplied string for a table cell or title: never markup, control characters visible
+    (a resource named ``x[/]`` crashed rich's markup parser; an escape sequence in one acted on the terminal)."""
+    return Text(visible(value))
 
 
 def _when(t: dt.datetime | None) -> str:
@@ -45,7 +58,7 @@ def _open_for(f: Finding, now: dt.datetime) -> str:
 
 def _findings_table(rows: list[Finding], title: str) -> Table:
     now = dt.datetime.now(dt.UTC)
-    t = Table(title=title, title_justify="left")
+    t = Table(title=_text(title), title_justify="left")
     for col in ("id", "status", "severity", "kind", "resource", "first seen", "last seen", "open for"):
         t.add_column(col, overflow="fold")
     for f in rows:
@@ -54,7 +67,7 @@ def _findings_table(rows: list[Finding], title: str) -> Table:
             f.status,
             f.severity,
             f.kind,
-            Text(f"{f.type} {f.key}"),
+            _text(f"{f.type} {f.key}"),
             _when(f.first_seen),
             _when(f.last_seen),
             _open_for(f, now),
@@ -82,7 +95,9 @@ def _resource_history(store: Store, envs: list[str], pattern: str, fmt: Format) 
         seen = f"first seen {_when(first.from_time)} (scan #{first.from_scan}), " + (
             "present now" if line.present else f"gone since {_when(last.until_time)} (scan #{last.until_scan})"
         )
-        t = Table(title=f"{line.environment}: {line.type} {line.id} ({line.source}); {seen}", title_justify="left")
+        t = Table(
+            title=_text(f"{line.environment}: {line.type} {line.id} ({line.source}); {seen}"), title_justify="left"
+        )
         for col in ("scan", "when (UTC)", "event", "changed paths"):
             t.add_column(col, overflow="fold")
         for i, v in enumerate(line.versions):
@@ -91,7 +106,7 @@ def _resource_history(store: Store, envs: list[str], pattern: str, fmt: Format) 
                 t.add_row(f"#{prev.until_scan}", _when(prev.until_time), "removed", "")
             paths = v.paths[: timeline.MAX_PATHS]
             more = f" (+{len(v.paths) - len(paths)} more)" if len(v.paths) > len(paths) else ""
-            t.add_row(f"#{v.span.from_scan}", _when(v.span.from_time), v.event, Text(", ".join(paths) + more))
+            t.add_row(f"#{v.span.from_scan}", _when(v.span.from_time), v.event, _text(", ".join(paths) + more))
         if last.until_scan is not None:
             t.add_row(f"#{last.until_scan}", _when(last.until_time), "removed", "")
         tables.append(t)
@@ -105,13 +120,15 @@ def _changes_tables(changes: dict[int, dict[str, Any]]) -> list[Table]:
     tables: list[Table] = []
     for scan_id in sorted(changes, reverse=True):
         for env, d in sorted(changes[scan_id].items()):
-            t = Table(title=f"scan #{scan_id}, {env}: changes since scan #{d['since_scan']}", title_justify="left")
+            t = Table(
+                title=_text(f"scan #{scan_id}, {env}: changes since scan #{d['since_scan']}"), title_justify="left"
+            )
             for col in ("change", "type", "resource", "source", "paths"):
                 t.add_column(col, overflow="fold")
             for what in ("added", "removed", "changed"):
                 for c in d[what]:
                     paths = c.get("paths", [])[: timeline.MAX_PATHS]
-                    t.add_row(what, Text(c["type"]), Text(c["id"]), Text(c["source"]), Text(", ".join(paths)))
+                    t.add_row(what, _text(c["type"]), _text(c["id"]), _text(c["source"]), _text(", ".join(paths)))
             if not t.row_count:
                 t.add_row("none", "", "", "", "")
             tables.append(t)
@@ -120,6 +137,29 @@ def _changes_tables(changes: dict[int, dict[str, Any]]) -> list[Table]:
 
 # The views below are tables or JSON; a report format (markdown, sarif, junit) has no meaning for them.
 _HISTORY_FORMATS = (Format.table, Format.json)
+DEFAULT_LIMIT = 20
+
+
+def _check_options(
+    resource: str | None, findings: bool, status: str | None, changes: bool | None, limit: int | None
+) -> None:
+    """history shows one of three views; an option of another view is an error, never silently ignored
+    (``parity history --status recurring -f json`` printed the scan list, which a script took for findings)."""
+    view = "parity history RESOURCE" if resource is not None else "parity history --findings" if findings else None
+    given = [
+        name
+        for name, on in (
+            ("--findings", findings and resource is not None),
+            ("--status", status is not None and resource is not None),
+            ("--changes/--no-changes", changes is not None and view is not None),
+            ("--limit", limit is not None and view is not None),
+        )
+        if on
+    ]
+    if given:
+        raise UsageError(f"{view} does not take {', '.join(given)}")
+    if status is not None and not findings:
+        raise UsageError("--status filters findings: use it with --findings (parity history --findings --status ...)")
 
 
 def history(
@@ -128,7 +168,9 @@ def history(
         typer.Argument(help="A resource (key, id, name or glob): its timeline in each environment, and its findings."),
     ] = None,
     env: Annotated[str | None, typer.Option("--env", "-e", help="Only scans that included this environment.")] = None,
-    limit: Annotated[int, typer.Option(help="How many scans to show, newest first.", min=1)] = 20,
+    limit: Annotated[
+        int | None, typer.Option(help=f"How many scans to show, newest first [default: {DEFAULT_LIMIT}].", min=1)
+    ] = None,
     findings: Annotated[
         bool, typer.Option("--findings", help="List every finding ever seen, with status, first and last seen.")
     ] = False,
@@ -156,6 +198,7 @@ def history(
             f"history prints --format {' or '.join(f.value for f in _HISTORY_FORMATS)}, not {fmt.value}"
             " (the other formats are for scan, diff and drift reports)"
         )
+    _check_options(resource, findings, status, changes, limit)
     loaded = load(config)
     if env is not None:
         check_environments(loaded, [env])
@@ -169,7 +212,7 @@ def history(
             rows = store.findings(status=status, environment=env)
             _out(fmt, [_findings_table(rows, "findings")], [finding_to_dict(f) for f in rows])
             return
-        scans = store.scans(limit=limit, environment=env)
+        scans = store.scans(limit=limit or DEFAULT_LIMIT, environment=env)
         show_changes = changes if changes is not None else env is not None
         envs = [env] if env else list(dict.fromkeys(e for s in scans for e in s.environments))
         deltas = timeline.scan_changes(store, scans, envs) if show_changes else {}
@@ -183,12 +226,12 @@ def history(
             took = (s.finished_at - s.started_at).total_seconds()
             by_status = ", ".join(f"{k} {v}" for k, v in sorted(s.findings.items())) or "none"
             res = ", ".join(f"{k} {v}" for k, v in sorted(s.resources.items()))
-            row = [
+            row: list[str | Text] = [
                 f"#{s.id}",
                 s.started_at.strftime("%Y-%m-%d %H:%M:%S"),
                 f"{took:.1f}s",
-                ", ".join(s.environments),
-                res,
+                _text(", ".join(s.environments)),
+                _text(res),
                 by_status,
             ]
             item: dict[str, Any] = {
@@ -202,11 +245,13 @@ def history(
             if show_changes:
                 mine = deltas.get(s.id, {})
                 row.append(
-                    "; ".join(
-                        f"{e}: +{len(d['added'])} -{len(d['removed'])} ~{len(d['changed'])}"
-                        for e, d in sorted(mine.items())
+                    _text(
+                        "; ".join(
+                            f"{e}: +{len(d['added'])} -{len(d['removed'])} ~{len(d['changed'])}"
+                            for e, d in sorted(mine.items())
+                        )
+                        or "first scan"
                     )
-                    or "first scan"
                 )
                 item["changes"] = mine
             t.add_row(*row)
@@ -249,4 +294,7 @@ def accept(
         f = store.accept(finding, owner=owner, reason=reason, expires=until)
     finally:
         store.close()
-    err_console.print(Text(f"accepted {f.id} ({f.kind} {f.type} {f.key}) until {until.isoformat()}, owner {owner}"))
+    said = f"accepted {f.id} ({f.kind} {f.type} {f.key}) until {until.isoformat()}, owner {owner.strip()}"
+    if f.status == "resolved":
+        said += "; it is resolved now: the acceptance applies if it comes back"
+    err_console.print(_text(said), soft_wrap=True)  # one line, whatever the width

@@ -11,6 +11,7 @@ the repository root). Accepted findings carry an external suppression; the lifec
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -99,9 +100,21 @@ def _rules() -> list[dict[str, Any]]:
     return out
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:/")
+
+
 def artifact_uri(file: str) -> str:
-    """A SARIF URI reference for ``file``: relative paths stay relative (percent-encoded), absolute become file:."""
+    """A SARIF URI reference for ``file``: relative paths stay relative (percent-encoded), absolute become file:.
+
+    Windows paths too: ``C:\\tf\\main.tf`` is ``file:///C:/tf/main.tf`` (it was the relative reference
+    ``C%3A/tf/main.tf``, resolved against the checkout), a UNC path ``\\\\host\\share\\x`` is ``file://host/share/x``.
+    """
     path = file.replace("\\", "/")
+    if _DRIVE.match(path):
+        return "file:///" + path[:2] + quote(path[2:], safe="/")
+    if path.startswith("//") and not path.startswith("///"):
+        host, _, rest = path[2:].partition("/")
+        return f"file://{quote(host, safe='')}/{quote(rest, safe='/')}"
     if path.startswith("/"):
         return "file://" + quote(path, safe="/")
     return quote(path, safe="/")

@@ -18,7 +18,8 @@ MAX_CHANGES_SHOWN = 6
 
 
 def _findings_table(report: Report) -> Table:
-    t = Table(title=f"parity: {visible(report.title)}", title_justify="left", show_lines=True, expand=False)
+    # The title names environments: plain Text, never markup (an environment named "st[/]g" crashed the report).
+    t = Table(title=Text(f"parity: {visible(report.title)}"), title_justify="left", show_lines=True, expand=False)
     t.add_column("severity", no_wrap=True)
     t.add_column("kind", no_wrap=True)
     t.add_column("status", no_wrap=True)

@@ -30,6 +30,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL, Connection, Engine
 
 from parity.errors import ParityError
+from parity.store.tables import metadata
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_S = 60.0
@@ -199,6 +200,18 @@ def _refuse_unknown(current: set[str], masked_url: str) -> None:
         )
 
 
+def _refuse_foreign(engine: Engine, masked_url: str) -> None:
+    """A database with no parity revision that already holds a table of parity's name is someone else's:
+    creating the schema failed with a bare "table scans already exists"; say what it is instead."""
+    with engine.connect() as conn:
+        taken = sorted(set(sa.inspect(conn).get_table_names()) & set(metadata.tables))
+    if taken:
+        raise ParityError(
+            f"store {masked_url}: not a parity store: it holds table(s) {', '.join(taken)} that parity did not "
+            "create (no parity schema revision); point store: at a new database"
+        )
+
+
 def _current(connection: Connection) -> set[str]:
     return set(MigrationContext.configure(connection).get_current_heads())
 
@@ -216,6 +229,8 @@ def migrate(engine: Engine, masked_url: str) -> None:
         if current == heads:
             return
         _refuse_unknown(current, masked_url)
+        if not current:
+            _refuse_foreign(engine, masked_url)
         try:
             with _ALEMBIC_LOCK, engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
                 current = _current(conn)

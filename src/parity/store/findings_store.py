@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import string
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -32,6 +33,9 @@ from parity.store.lifecycle import (
 from parity.store.tables import acceptances, finding_environments, finding_events, findings
 
 MIN_PREFIX = 6
+MAX_OWNER = 255  # acceptances.owner
+# C0 and C1 controls and DEL: no name or reason needs one, and they act on terminals and break XML reports.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 _STATE_COLUMNS = (findings.c.state, findings.c.first_seen, findings.c.last_seen, findings.c.resolved_at)
 
@@ -58,7 +62,9 @@ def load_acceptances(conn: Connection, ids: Sequence[str]) -> dict[str, list[Acc
                 acceptances.c.reason,
                 acceptances.c.expires,
                 acceptances.c.created_at,
-            ).where(acceptances.c.finding_id.in_(part))
+            )
+            .where(acceptances.c.finding_id.in_(part))
+            .order_by(acceptances.c.id)  # recording order: the latest acceptance is the one in force
         )
         for fid, owner, reason, expires, created_at in rows:
             out.setdefault(fid, []).append(Acceptance(owner, reason, expires, created_at))
@@ -229,7 +235,10 @@ def resolve_id(conn: Connection, given: str) -> str:
         .all()
     )
     if not matches:
-        raise UsageError(f"no finding with id {prefix!r} in the store")
+        raise UsageError(
+            f"no finding with id {prefix!r} in the store (findings are stored by `parity scan`; "
+            "`parity history --findings` lists them)"
+        )
     if len(matches) > 1:
         shown = ", ".join(matches[:5]) + (", ..." if len(matches) > 5 else "")
         raise UsageError(f"finding id {prefix!r} is ambiguous: it matches {shown}")
@@ -240,16 +249,25 @@ def accept(
     conn: Connection, given: str, owner: str, reason: str, expires: dt.date, now: dt.datetime, today: dt.date
 ) -> Finding:
     """Record an acceptance of one finding and return the finding as it now shows."""
-    if not owner.strip():
+    owner, reason = owner.strip(), reason.strip()
+    if not owner:
         raise UsageError("an acceptance needs an owner")
-    if not reason.strip():
+    if not reason:
         raise UsageError("an acceptance needs a reason")
+    # The same limits on every backend (PostgreSQL refused a long owner with a bare "value too long", SQLite
+    # kept it; PostgreSQL cannot store NUL at all), said in the user's terms.
+    if len(owner) > MAX_OWNER:
+        raise UsageError(f"the owner is longer than {MAX_OWNER} characters")
+    if _CONTROL.search(owner):
+        raise UsageError(f"the owner {owner!r} holds a control character")
+    if _CONTROL.search(reason.replace("\n", " ").replace("\t", " ")):
+        raise UsageError(f"the reason {reason!r} holds a control character")
     if expires < today:
         raise UsageError(f"expiry {expires.isoformat()} is in the past")
     fid = resolve_id(conn, given)
     conn.execute(
         acceptances.insert(),
-        [{"finding_id": fid, "owner": owner.strip(), "reason": reason.strip(), "expires": expires, "created_at": now}],
+        [{"finding_id": fid, "owner": owner, "reason": reason, "expires": expires, "created_at": now}],
     )
     row = conn.execute(sa.select(findings.c.payload, *_STATE_COLUMNS).where(findings.c.id == fid)).one()
     f = finding_from_dict(orjson.loads(row.payload))

@@ -45,14 +45,17 @@ def next_state(stored: StoredState | None) -> Status:
 
 
 def shown_status(state: str, acceptances: Sequence[Acceptance], today: dt.date) -> tuple[Status, tuple[str, ...]]:
-    """The status users see for ``state`` given the finding's acceptances, and the notes that explain it."""
+    """The status users see for ``state`` given the finding's acceptances, and the notes that explain it.
+
+    The latest acceptance is the one in force (``acceptances`` in the order they were recorded): accepting again
+    replaces the earlier decision, so a mistaken expiry (9999-12-31 for 2027-12-31) or owner can be corrected,
+    and an acceptance can be shortened. When it has expired the finding is back, whatever older ones said.
+    """
     if state == "resolved" or not acceptances:
         return _status(state), ()
-    active = [a for a in acceptances if a.expires >= today]
-    if active:
-        a = max(active, key=lambda a: (a.expires, a.created_at))
+    a = max(enumerate(acceptances), key=lambda p: (p[1].created_at, p[0]))[1]
+    if a.expires >= today:
         return "accepted", (f"accepted by {a.owner} until {a.expires.isoformat()}: {a.reason}",)
-    a = max(acceptances, key=lambda a: (a.expires, a.created_at))
     return _status(state), (f"acceptance by {a.owner} expired on {a.expires.isoformat()}",)
 
 

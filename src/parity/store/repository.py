@@ -19,6 +19,8 @@ from parity.store.lifecycle import coverage_by_environment
 from parity.store.tables import ALL_TABLES, scan_environments, scans, store_lock, to_utc
 from parity.store.types import AlertQueue, RecordedScan, ResourceDelta, ScanInfo, VersionSpan
 
+_NO_LIMIT = 2**31
+
 
 class Store(watch_store.WatchStoreMethods):
     """Recorded scans: snapshots (content-addressed, interval membership), findings and their lifecycle.
@@ -135,7 +137,9 @@ class Store(watch_store.WatchStoreMethods):
         """Recorded scans, newest first; only those that covered ``environment`` when given."""
         if limit <= 0:
             return []
-        query = sa.select(scans).order_by(scans.c.id.desc()).limit(limit)
+        query = sa.select(scans).order_by(scans.c.id.desc())
+        if limit < _NO_LIMIT:  # past it the drivers overflow (SQLite: 64 bits); no store holds that many scans
+            query = query.limit(limit)
         if environment is not None:
             query = query.where(
                 scans.c.id.in_(
