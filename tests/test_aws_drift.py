@@ -248,8 +248,18 @@ def test_an_endpoints_password_and_token_are_hashed_alike_in_code_and_live(
     sub = sns.subscribe(TopicArn=topic, Protocol="https", Endpoint=hook, ReturnSubscriptionArn=True)["SubscriptionArn"]
     state = tf_state(
         tf_res("aws_sns_topic", "t", {"id": topic, "arn": topic, "name": "events"}),
-        tf_res("aws_sns_topic_subscription", "s", {"id": sub, "arn": sub, "topic_arn": topic, "protocol": "https",
-                                                   "endpoint": hook, "raw_message_delivery": False}),  # fmt: skip
+        tf_res(
+            "aws_sns_topic_subscription",
+            "s",
+            {
+                "id": sub,
+                "arn": sub,
+                "topic_arn": topic,
+                "protocol": "https",
+                "endpoint": hook,
+                "raw_message_delivery": False,
+            },
+        ),
     )
     (tmp_path / "production.tfstate").write_text(state)
     cfg = write_config(tmp_path, moto_url, {"production": acct})

@@ -170,3 +170,101 @@ def test_ctrl_c_while_the_cli_loads_is_one_line(
         entry()
     assert ei.value.code == 130
     assert capsys.readouterr().err == "parity: interrupted\n"
+
+
+def test_ctrl_c_after_the_command_returned_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import parity.cli
+    from parity.__main__ import entry
+
+    def late(*_args: object) -> int:  # the report is out; Ctrl-C lands before the process exits
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(parity.cli, "main", late)
+    with pytest.raises(SystemExit) as ei:
+        entry()
+    assert ei.value.code == 130 and capsys.readouterr().err == "parity: interrupted\n"
+
+
+class _Failing:
+    """A standard output that fails as a full disk or a reader that went away does."""
+
+    def __init__(self, error: OSError, fd: int) -> None:
+        self.error, self.fd = error, fd
+
+    def write(self, _text: str) -> int:
+        raise self.error
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.fd
+
+
+def test_a_full_disk_behind_a_redirect_is_one_line(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import sys
+
+    with (tmp_path / "out").open("w") as fh:
+        monkeypatch.setattr(sys, "stdout", _Failing(OSError(errno.ENOSPC, "No space left on device"), fh.fileno()))
+        code = main(["diff", "staging", "production", "-c", str(demo / "parity.yaml"), "-f", "json", "--no-progress"])
+    assert code == 1
+    assert one_error_line(capsys.readouterr().err).endswith("to standard output: No space left on device")
+
+
+def test_a_reader_that_went_away_ends_quietly(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sys
+
+    with (tmp_path / "out").open("w") as fh:
+        monkeypatch.setattr(sys, "stdout", _Failing(BrokenPipeError(32, "Broken pipe"), fh.fileno()))
+        with pytest.raises(SystemExit) as ei:  # click's own answer to EPIPE: exit 1 without a word
+            main(["diff", "staging", "production", "-c", str(demo / "parity.yaml"), "-f", "json", "--no-progress"])
+    assert ei.value.code == 1
+    assert "error" not in capsys.readouterr().err
+
+
+def test_a_report_that_cannot_be_finished_leaves_the_old_one_whole(
+    demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+
+    from parity.cli import common
+
+    report = tmp_path / "report.json"
+    report.write_text("the previous report\n")
+    report.chmod(0o640)
+
+    def disk_full(_src: object, _dst: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(common.os, "replace", disk_full)
+    args = ["diff", "staging", "production", "-c", str(demo / "parity.yaml"), "-f", "json", "-o", str(report)]
+    assert main([*args, "--no-progress"]) == 1
+    assert "cannot write the report" in one_error_line(capsys.readouterr().err)
+    assert report.read_text() == "the previous report\n" and not list(tmp_path.glob(".report.json.*"))
+    monkeypatch.undo()
+    assert main([*args, "--no-progress"]) == 2
+    assert json.loads(report.read_text())["schema"] == "parity/findings@1"
+    assert report.stat().st_mode & 0o777 == 0o640  # the file's mode is kept
+
+
+def test_a_report_through_a_link_writes_its_target(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "target.json"
+    target.write_text("")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    code = main(["diff", "staging", "production", "-c", str(demo / "parity.yaml"), "-f", "json", "-o", str(link),
+                 "--no-progress"])  # fmt: skip
+    assert code == 2 and link.is_symlink()
+    assert json.loads(target.read_text())["schema"] == "parity/findings@1"

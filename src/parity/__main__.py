@@ -9,10 +9,12 @@ import sys
 def entry() -> None:
     try:
         from parity.cli import main
-    except KeyboardInterrupt:
+
+        code = main()
+    except KeyboardInterrupt:  # while loading, or after main() returned (its own Ctrl-C is handled inside)
         sys.stderr.write("parity: interrupted\n")
         raise SystemExit(130) from None
-    sys.exit(main())
+    sys.exit(code)
 
 
 if __name__ == "__main__":

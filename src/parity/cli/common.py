@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
@@ -13,7 +15,7 @@ import typer
 from rich.console import Console
 
 from parity.config import DEFAULT_CONFIG, LoadedConfig, load_config
-from parity.errors import InputError
+from parity.errors import InputError, ParityError
 from parity.redact import Redactor
 from parity.report import Report, render
 
@@ -69,18 +71,46 @@ def progress_display(enabled: bool) -> Iterator[Callable[[str], None] | None]:
         yield update
 
 
+def _umask() -> int:
+    current = os.umask(0o022)
+    os.umask(current)
+    return current
+
+
 def write_out(text: str, output: Path | None, what: str = "report") -> None:
     """``text`` to ``output`` (its folder created), or to stdout without one. A file that cannot be
     written (a folder, no permission, a full disk) is an InputError naming it, not a traceback."""
     if output is None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise  # the reader went away (| head): click ends quietly, exit 1
+        except OSError as e:  # a full disk behind a redirect
+            raise ParityError(f"cannot write the {what} to standard output: {e.strerror or e}") from None
         return
+    tmp: Path | None = None
     try:
         output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text)
+        if (output.exists() and not output.is_file()) or output.is_symlink():
+            output.write_text(text, encoding="utf-8")  # /dev/stdout, a FIFO, a link: written through as named
+        else:
+            # Written beside it and renamed into place: a full disk or Ctrl-C never leaves a truncated
+            # report where a CI step would read it (os.replace is atomic on one filesystem).
+            mode = output.stat().st_mode & 0o777 if output.exists() else 0o666 & ~_umask()
+            with tempfile.NamedTemporaryFile(
+                "w", encoding="utf-8", dir=output.parent, prefix=f".{output.name}.", suffix=".tmp", delete=False
+            ) as fh:
+                tmp = Path(fh.name)
+                fh.write(text)
+            os.chmod(tmp, mode)
+            os.replace(tmp, output)
+            tmp = None
     except OSError as e:
         raise InputError(str(output), f"cannot write the {what}: {e.strerror or e}") from None
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     err_console.print(f"{what} written to {output}", highlight=False, markup=False)
 
 

@@ -174,7 +174,9 @@ def to_dict(report: Report, strict: bool = False) -> dict[str, Any]:
         "properties": {"title": report.title, "summary": report.summary(strict)},
     }
     if report.scan_id is not None:
-        run["automationDetails"] = {"id": f"parity/scan/{report.scan_id}"}
+        # No automationDetails: GitHub takes a run's category from its id when present, ignoring the
+        # upload's `category:`, and a per-scan id made every scan its own category, so alerts of earlier
+        # scans were never closed. The scan is named in the run's properties instead.
         run["properties"]["scan_id"] = report.scan_id
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
