@@ -297,3 +297,44 @@ def test_a_trust_policy_open_to_anyone_reads_the_same_however_spelt(spelling: An
     inv = inventory("production", principal("production", "role", "open", assume_role_policy=json.dumps(trust)))
     p = the_set(envs(inv)["production"], "open").principal
     assert p.human and p.human_reason == "assumable by any principal"
+
+
+def test_an_unreadable_policy_reaches_the_report_notes_without_any_finding() -> None:
+    """A principal whose only policy cannot be read has no finding at all: the note must still reach the
+    report (parity perms, parity scan), or its incomplete permissions show nowhere."""
+    inv = inventory("production", principal("production", "role", "app"),
+                    inline("production", "role", "app", "ec2", '{"Statement": [{"Effect"'))  # fmt: skip
+    notes: list[str] = []
+    found = analyse_permissions({"production": inv}, config(), rules(), [], TODAY, last_accessed=no_lookup,
+                                notes=notes)  # fmt: skip
+    assert not [f for f in found if f.resources.get("production", "").endswith("role/app")]
+    assert len(notes) == 1 and "role app in production: inline:ec2 could not be read" in notes[0], notes
+
+
+@pytest.mark.parametrize("command", [["perms", "production"], ["scan"]])
+def test_the_unread_note_is_in_the_cli_report(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from parity.cli import main
+
+    def res(type_: str, name: str, attrs: dict[str, Any]) -> dict[str, Any]:
+        inst = [{"schema_version": 0, "attributes": attrs}]
+        provider = 'provider["registry.terraform.io/hashicorp/aws"]'
+        return {"mode": "managed", "type": type_, "name": name, "instances": inst, "provider": provider}
+
+    role = arn("production", "role", "app")
+    state = {"version": 4, "terraform_version": "1.6.0", "serial": 1, "lineage": "x", "outputs": {}, "resources": [
+        res("aws_iam_role", "app", {"id": "app", "name": "app", "arn": role, "assume_role_policy": doc(
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"})}),
+        res("aws_iam_role_policy", "ec2", {"id": "app:ec2", "name": "ec2", "role": "app", "policy": '{"Statement"'}),
+    ]}  # fmt: skip
+    (tmp_path / "production.tfstate").write_text(json.dumps(state))
+    (tmp_path / "parity.yaml").write_text(
+        "store: sqlite:///.parity/parity.db\nenvironments:\n  production:\n    accounts: ['222222222222']\n"
+        "    sources: [{kind: terraform-state, path: production.tfstate}]\n"
+    )
+    code = main([*command, "-c", str(tmp_path / "parity.yaml"), "-f", "json", "--no-progress"])
+    out, err = capsys.readouterr()
+    assert code in (0, 2), err
+    notes = json.loads(out)["notes"]
+    assert any("role app in production: inline:ec2 could not be read" in n for n in notes), notes

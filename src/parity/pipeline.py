@@ -179,8 +179,9 @@ def analyse(
     raw = locate_steps(raw, inventories)
     if pipelines:
         raw += analyse_pipelines(inventories, loaded.config)
+    unread: list[str] = []
     if permissions:  # permission_gap, elevated_grant, permission policy rules (docs/permissions.md)
-        raw += analyse_permissions(inventories, loaded.config, rules, mirrors, today)
+        raw += analyse_permissions(inventories, loaded.config, rules, mirrors, today, notes=unread)
     promotion_notes: list[str] = []
     if promotion and len(loaded.config.promotion) > 1:
         if progress:
@@ -192,7 +193,7 @@ def analyse(
     kept = apply_ignores(raw, rules)
     out.findings = list(kept.kept)
     out.ignored = list(kept.ignored)
-    out.notes = out.notes + list(kept.notes) + promotion_notes
+    out.notes = out.notes + list(kept.notes) + promotion_notes + unread
     for env, inv in inventories.items():
         managed, live = live_figures.get(env, (None, None))
         out.coverage.append(

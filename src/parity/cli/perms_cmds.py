@@ -104,7 +104,8 @@ def perms(
             raise typer.Exit(EXIT_INCOMPLETE if incomplete else EXIT_OK)
         a = analyse(loaded, inventories, references=False, progress=cb)
         mirrors = [(names[0], names[1])] if env_b else []
-        found = analyse_permissions(inventories, loaded.config, rules, mirrors)
+        unread: list[str] = []
+        found = analyse_permissions(inventories, loaded.config, rules, mirrors, notes=unread)
         if env_b:
             found = [f for f in found if f.kind == "permission_gap"]
         kept = apply_ignores(found, rules)
@@ -114,6 +115,6 @@ def perms(
         findings=tuple(kept.kept),
         ignored=tuple(kept.ignored),
         coverage=tuple(a.coverage),
-        notes=tuple(a.notes) + tuple(kept.notes),
+        notes=tuple(a.notes) + tuple(kept.notes) + tuple(unread),
     )
     raise typer.Exit(emit(report, fmt, output, strict))

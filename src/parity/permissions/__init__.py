@@ -77,13 +77,18 @@ def analyse_permissions(
     mirrors: Sequence[tuple[str, str]],
     today: dt.date | None = None,
     last_accessed: Lookup | None = None,
+    notes: list[str] | None = None,
 ) -> list[Finding]:
     """Every permission finding over ``inventories`` (see the package docstring). ``last_accessed``: how
     to ask an account for a principal's service last-accessed details (default: the environments' ``aws``
-    sources, live); only principals holding an elevated grant are asked."""
+    sources, live); only principals holding an elevated grant are asked. ``notes``, when given, gets what
+    could not be read (a policy document per principal), for the report: a principal with no finding
+    would otherwise show its incomplete permissions nowhere."""
     catalogue = default_catalogue()
     day = today or rules.today
     envs = all_permissions(inventories, rules, catalogue)
+    if notes is not None:
+        notes += [n for env in envs.values() for n in env.notes if n not in notes]
     out: list[Finding] = []
     for left, right in mirrors:
         if left in envs and right in envs:
