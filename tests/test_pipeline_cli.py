@@ -49,6 +49,21 @@ def test_pipeline_text(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert "no path skips a stage" in out
 
 
+def test_pipeline_reads_only_the_pipeline_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The graph needs the workflows only: an AWS account (unreachable here) or a state is never read."""
+    cfg = project(tmp_path, "clean")
+    cfg.write_text(
+        cfg.read_text().replace(
+            "  production: {sources: [{kind: pipeline, path: repo}]}",
+            "  production: {sources: [{kind: pipeline, path: repo}, {kind: terraform-state, path: absent.tfstate},"
+            " {kind: aws, endpoint_url: 'http://127.0.0.1:9', regions: [eu-west-1]}]}",
+        )
+    )
+    code, out, err = run(capsys, "pipeline", "-c", str(cfg), "--no-progress", "--strict")
+    assert code == 0, out + err
+    assert "no path skips a stage" in out
+
+
 def test_pipeline_text_marks_bypass_and_exits_two(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "pipeline", "-c", str(project(tmp_path, "hotfix")), "--no-progress")
     assert code == 2

@@ -76,13 +76,16 @@ def collect_environment(
     redactor: Redactor,
     progress: Progress | None = None,
     memo: CanonicalMemo | None = None,
+    only_kinds: frozenset[str] | None = None,
 ) -> Inventory:
-    """Every source of ``env``, read and canonicalised (through ``memo`` when given). Bad declared input
-    raises InputError."""
+    """Every source of ``env`` (of ``only_kinds``, when given), read and canonicalised (through ``memo``
+    when given). Bad declared input raises InputError."""
     kinds = source_kinds()
     snaps: list[Snapshot] = []
     cfg = loaded.config
     for i, src in enumerate(cfg.environments[env].sources):
+        if only_kinds is not None and src.kind not in only_kinds:
+            continue
         name = loaded.source_name(env, i)
         if progress:
             progress(f"{env}: reading {name}")
@@ -107,8 +110,9 @@ def collect(
     redactor: Redactor,
     progress: Progress | None = None,
     memo: CanonicalMemo | None = None,
+    only_kinds: frozenset[str] | None = None,
 ) -> dict[str, Inventory]:
-    return {env: collect_environment(loaded, env, redactor, progress, memo) for env in envs}
+    return {env: collect_environment(loaded, env, redactor, progress, memo, only_kinds) for env in envs}
 
 
 @dataclass

@@ -57,7 +57,9 @@ def pipeline(
     loaded = load(config)
     cfg = loaded.config
     with progress_display(progress) as cb:
-        inventories = collect(loaded, list(cfg.environments), redactor_for(loaded), cb)
+        # only the pipeline sources: the graph needs nothing else, and reading AWS accounts or every
+        # state here would cost minutes (and credentials) for nothing
+        inventories = collect(loaded, list(cfg.environments), redactor_for(loaded), cb, only_kinds=frozenset({KIND}))
     snaps = [s for inv in inventories.values() for s in inv.snapshots]
     gaps = [g for s in snaps if s.kind == KIND for g in s.coverage.gaps]
     graph = promotion_graph(workflows_of(snaps), cfg.promotion or list(cfg.environments), gaps)
