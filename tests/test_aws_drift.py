@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from conftest import account_session, new_account
+from conftest import account_session, new_account, scan_aws
 from parity.cli import main
+from parity.redact import Redactor
 from parity.sources.aws.session import AwsSession
 
 
@@ -269,3 +270,31 @@ def test_an_endpoints_password_and_token_are_hashed_alike_in_code_and_live(
         assert "Never-Shown" not in out + err
     _, doc = cli_json(capsys, "drift", "production", "-c", str(cfg))
     assert not [f for f in doc["findings"] if f["type"] == "aws_sns_topic_subscription"]
+
+
+def test_what_aws_makes_once_per_vpc_pairs_by_its_vpc(
+    moto_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], redactor: Redactor
+) -> None:
+    """Each account has the default VPC and a custom one, each with a `default` group and a main route
+    table: named by VPC id they were ambiguous, and every one was `only_in` on both sides."""
+    accts = {"staging": new_account(), "production": new_account()}
+    for env, acct in accts.items():
+        c = account_session(moto_url, acct).client("ec2", endpoint_url=moto_url)  # type: ignore[attr-defined]
+        tags = [{"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": f"shop-{env}"}]}]
+        vpc = c.create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=tags)["Vpc"]["VpcId"]
+        default_vpc = next(v["VpcId"] for v in c.describe_vpcs()["Vpcs"] if v.get("IsDefault"))
+        for v in (vpc, default_vpc):  # one group name in two VPCs: qualified by its VPC as well
+            c.create_security_group(GroupName="web", Description="web", VpcId=v)
+        c.create_security_group(GroupName="api", Description="api", VpcId=vpc)
+    types = ["aws_vpc", "aws_security_group", "aws_route_table"]
+    snap = scan_aws(moto_url, accts["staging"], redactor, types, regions=("eu-west-1",))
+    names = {(r.type, r.name) for r in snap.resources}
+    assert {("aws_security_group", n) for n in ("shop-staging/default", "default/default", "shop-staging/web",
+                                                "default/web", "api")} <= names  # fmt: skip
+    assert {("aws_route_table", "shop-staging/main"), ("aws_route_table", "default/main")} <= names
+    cfg = write_config(tmp_path, moto_url, accts, with_states=False)
+    cfg.write_text(
+        cfg.read_text().replace("role_arn:", f"resource_types: {{include: [{', '.join(types)}]}}, role_arn:")
+    )
+    code, doc = cli_json(capsys, "diff", "staging", "production", "-c", str(cfg))
+    assert code == 0, [(f["kind"], f["type"], f["title"]) for f in doc["findings"]]

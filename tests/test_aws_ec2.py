@@ -112,7 +112,7 @@ def test_security_group_rules_three_ways_one_id_each(moto_url: str, redactor: Re
     ]  # fmt: skip
     assert g.attributes["egress"] == [{**blank, "protocol": "-1", "from_port": 0, "to_port": 0, "description": "",
                                        "cidr_blocks": ["0.0.0.0/0"]}]  # fmt: skip
-    defaults = [r for r in groups.values() if r.name == "default"]
+    defaults = [r for r in groups.values() if r.attributes["name"] == "default"]  # named VPC/default for pairing
     assert len(defaults) == 3 and all(r.owner == "aws-managed" for r in defaults)  # 2 default VPCs and ours
 
     # aws_security_group_rule: the CIDRs of one (ports, description) are one Terraform rule, each

@@ -25,6 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import botocore.exceptions
+
 from parity.model import Json, Resource
 from parity.sources.aws.owner import tags_from_list
 from parity.sources.aws.spec import AwsType, Fetch, Lister, register
@@ -93,6 +95,22 @@ def _vpcs(f: Fetch) -> Iterator[Resource]:
             default = bool(v.get("IsDefault"))
             yield f.resource("aws_vpc", vid, name=tags.get("Name") or ("default" if default else vid),
                              arn=_ec2_arn(f, "vpc", vid), attributes=attrs, tags=tags, aws_managed=default)  # fmt: skip
+
+
+def _vpc_label(v: Mapping[str, Any]) -> str:
+    """How a VPC is named for pairing: its Name tag, ``default`` for the default VPC, else its id."""
+    return _tags(v).get("Name") or ("default" if v.get("IsDefault") else str(v["VpcId"]))
+
+
+def _vpc_labels(f: Fetch) -> dict[str, str]:
+    """Every VPC's label by id, so that what AWS makes once per VPC (a ``default`` group, a main route
+    table) is named by its VPC and pairs across environments: by VPC id, each account's default VPC and
+    each custom VPC held one ``default`` group, and the names were ambiguous (every one ``only_in``)."""
+    try:
+        return {str(v["VpcId"]): _vpc_label(v) for page in f.pages(f.client("ec2"), "describe_vpcs")
+                for v in page.get("Vpcs", [])}  # fmt: skip
+    except botocore.exceptions.ClientError:
+        return {}  # not allowed to list VPCs: named by VPC id, as before (less pairable, never wrong)
 
 
 def _subnets(f: Fetch) -> Iterator[Resource]:
@@ -174,19 +192,36 @@ def _rule_groups(atoms: list[dict[str, Any]]) -> dict[tuple[Any, ...], list[dict
     return out
 
 
+def _group_names(groups: list[Mapping[str, Any]], vpcs: Mapping[str, str]) -> dict[str, str]:
+    """Each group's name for pairing and display: a VPC's ``default`` group is ``VPC/default`` (one per
+    VPC), and a group name used in more than one VPC of the listing is qualified by its VPC the same way;
+    any other keeps its own name (group names are unique within a VPC only)."""
+    count: dict[str, int] = defaultdict(int)
+    for g in groups:
+        count[str(g.get("GroupName", ""))] += 1
+    out: dict[str, str] = {}
+    for g in groups:
+        name, vpc = str(g.get("GroupName", "")), str(g.get("VpcId", ""))
+        qualify = vpc and (name == "default" or count[name] > 1)
+        out[str(g["GroupId"])] = f"{vpcs.get(vpc, vpc)}/{name}" if qualify else name or str(g["GroupId"])
+    return out
+
+
 def _security_groups(f: Fetch) -> Iterator[Resource]:
     ec2 = f.client("ec2")
     groups = [g for page in f.pages(ec2, "describe_security_groups") for g in page.get("SecurityGroups", [])]
-    names = {g["GroupId"]: g.get("GroupName", g["GroupId"]) for g in groups}
+    names = _group_names(groups, _vpc_labels(f))
     atoms: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for page in f.pages(ec2, "describe_security_group_rules"):
         for r in page.get("SecurityGroupRules", []):
             atoms[r["GroupId"]].append(_atom(r))
     for g in groups:
-        sg, tags, name = g["GroupId"], _tags(g), g.get("GroupName", "")
-        default = name == "default"
+        sg, tags, group_name = g["GroupId"], _tags(g), g.get("GroupName", "")
+        default = group_name == "default"
+        name = names[sg]
         mine = sorted(atoms.get(sg, []), key=lambda a: str(sorted(a.items())))
-        attrs: dict[str, Json] = {"name": name, "description": g.get("Description", ""), "vpc_id": g.get("VpcId", ""),
+        attrs: dict[str, Json] = {"name": group_name, "description": g.get("Description", ""),
+                                  "vpc_id": g.get("VpcId", ""),
                                   "owner_id": g.get("OwnerId", ""),
                                   "ingress": _inline([a for a in mine if a["type"] == "ingress"], sg),
                                   "egress": _inline([a for a in mine if a["type"] == "egress"], sg)}  # fmt: skip
@@ -262,6 +297,7 @@ def _routes(routes: list[Mapping[str, Any]]) -> list[Json]:
 
 
 def _route_tables(f: Fetch) -> Iterator[Resource]:
+    vpcs: dict[str, str] | None = None
     for page in f.pages(f.client("ec2"), "describe_route_tables"):
         for t in page.get("RouteTables", []):
             rid, tags = t["RouteTableId"], _tags(t)
@@ -272,7 +308,11 @@ def _route_tables(f: Fetch) -> Iterator[Resource]:
                 "route": _routes(t.get("Routes", [])),
                 "propagating_vgws": sorted(str(p["GatewayId"]) for p in t.get("PropagatingVgws", [])),
             }
-            name = tags.get("Name") or (f"main/{attrs['vpc_id']}" if main else rid)
+            name = tags.get("Name")
+            if not name and main:  # one per VPC, made by AWS: named by its VPC (see _vpc_labels)
+                vpcs = _vpc_labels(f) if vpcs is None else vpcs
+                name = f"{vpcs.get(str(attrs['vpc_id']), attrs['vpc_id'])}/main"
+            name = name or rid
             yield f.resource("aws_route_table", rid, name=name, arn=_ec2_arn(f, "route-table", rid),
                              attributes=attrs, tags=tags, aws_managed=main)  # fmt: skip
 
@@ -359,7 +399,7 @@ register(Lister(name="ec2.subnets", service="ec2", calls=("ec2:DescribeSubnets",
                                          "assign_ipv6_address_on_creation", "tags")),),
                 fetch=_subnets))  # fmt: skip
 register(Lister(name="ec2.security_groups", service="ec2",
-                calls=("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules"),
+                calls=("ec2:DescribeSecurityGroups", "ec2:DescribeSecurityGroupRules", "ec2:DescribeVpcs"),
                 types=(AwsType("aws_security_group", "Security groups with inline ingress/egress rules",
                                compared=("description", "ingress", "egress", "tags")),
                        AwsType("aws_security_group_rule", "Security group rules, one per Terraform rule (sgrule- id)",
@@ -372,7 +412,7 @@ register(Lister(name="ec2.security_groups", service="ec2",
                        AwsType("aws_vpc_security_group_egress_rule", "Security group egress rules (sgr- id)",
                                compared=_RULE_COMPARED, parent=_SG_CHILD, alternative_of="aws_security_group")),
                 fetch=_security_groups))  # fmt: skip
-register(Lister(name="ec2.route_tables", service="ec2", calls=("ec2:DescribeRouteTables",),
+register(Lister(name="ec2.route_tables", service="ec2", calls=("ec2:DescribeRouteTables", "ec2:DescribeVpcs"),
                 types=(AwsType("aws_route_table", "Route tables (routes, propagation); main route tables are AWS's",
                                compared=("route", "propagating_vgws", "tags")),),
                 fetch=_route_tables))  # fmt: skip
