@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from parity.alerts.settings import ALERT_KINDS, AlertConfig
 from parity.errors import ConfigError
+from parity.globs import rule_matches
 from parity.model import FINDING_KINDS, Role
 from parity.watch.settings import WatchConfig
 
@@ -346,13 +347,10 @@ class Expected(_Strict):
     environments: list[str] | None = Field(default=None, description="Only between these environments.")
 
     def matches(self, type_: str, key: str, path: str, envs: tuple[str, ...]) -> bool:
-        if self.environments is not None and not set(envs) <= set(self.environments):
-            return False
-        return (
-            fnmatch.fnmatchcase(type_, self.type)
-            and fnmatch.fnmatchcase(key, self.key)
-            and fnmatch.fnmatchcase(path, self.path)
-        )
+        """Whether this rule covers a difference at ``path`` of a ``type_``/``key`` resource between ``envs``:
+        matched by :func:`parity.globs.rule_matches`, as mirror comparison matches it (brackets match
+        themselves, a path covers the paths beneath it)."""
+        return rule_matches(self.type, self.key, self.path, self.environments, type_, key, path, envs)
 
 
 class Ignore(_Strict):
@@ -520,12 +518,30 @@ class ParityConfig(_Strict):
                         f"{section}[{i}].environments[{j}]: unknown environment {name!r}"
                         f" (known: {', '.join(sorted(known))})"
                     )
-        for i, pair in enumerate(self.mirrors or []):
+        for i, e in enumerate(self.expected):
+            # an expected difference is between two environments: a rule naming fewer can never apply
+            distinct = list(dict.fromkeys(e.environments or []))
+            if e.environments is not None and len(distinct) < 2:
+                what = f"only one environment ({distinct[0]})" if distinct else "no environment"
+                raise ValueError(
+                    f"expected[{i}].environments: names {what}; an expected difference is between two "
+                    "environments, so this rule would never apply: name both, or leave environments out"
+                )
+        mirrors = self.mirrors or []
+        pairs: dict[frozenset[str], int] = {}  # a pair given twice, also reversed, would be compared twice
+        for i, pair in enumerate(mirrors):
             for name in pair:
                 if name not in known:
                     raise ValueError(f"mirrors[{i}]: unknown environment {name!r}")
             if pair[0] == pair[1]:
                 raise ValueError(f"mirrors[{i}]: an environment cannot mirror itself")
+            both = frozenset(pair)
+            if both in pairs:
+                first = pairs[both]
+                shown = f"[{pair[0]}, {pair[1]}]"
+                again = f"is mirrors[{first}] reversed" if pair != mirrors[first] else f"is also mirrors[{first}]"
+                raise ValueError(f"mirrors[{i}]: {shown} {again}: a pair is compared in both directions, list it once")
+            pairs[both] = i
         for env in self.naming.tokens:
             if env not in known:
                 raise ValueError(f"naming.tokens: unknown environment {env!r}")

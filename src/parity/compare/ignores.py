@@ -2,7 +2,7 @@
 
 A rule matches a finding when its ``kind``, ``type`` and ``key`` globs match and, if it names
 ``environments``, the finding's environments are among them. ``type``, ``key`` and ``path`` are
-matched as :mod:`parity.compare.globs` says: brackets match themselves (``aws_vpc.main[0]``,
+matched as :mod:`parity.globs` says: brackets match themselves (``aws_vpc.main[0]``,
 ``containers[web].image``), and a path covers the paths beneath it.
 
 - An active rule (``Rules.today <= expires``) without ``path`` suppresses the whole finding.
@@ -24,10 +24,10 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from parity.compare.globs import path_match, rule_matches
 from parity.compare.severity import change_severity
 from parity.compare.types import Rules
 from parity.config import Ignore
+from parity.globs import path_match, rule_matches
 from parity.model import Finding, Suppressed
 
 

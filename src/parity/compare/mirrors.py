@@ -43,12 +43,12 @@ from parity.compare.envinfo import (
     select,
     summarize_paths,
 )
-from parity.compare.globs import rule_matches
 from parity.compare.memo import ComparisonMemo
 from parity.compare.pairing import pair_resources
 from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
 from parity.config import Expected
+from parity.globs import rule_matches
 from parity.model import Change, Finding, Json, Resource, Suppressed
 from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb

@@ -18,6 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import botocore.exceptions
+import botocore.parsers
+
+from parity.sources.aws.failures import describe
 
 ACTION = "cloudtrail:LookupEvents"
 MAX_RESULTS = 50  # CloudTrail's maximum per page; one page per call
@@ -39,7 +42,8 @@ class TrailEvent:
 
 
 class LookupFailed(Exception):
-    """The lookup could not be made (denied, throttled past the retries, no trail history): a note, never fatal."""
+    """The lookup could not be made (denied, throttled past the retries, no trail history): a note, never fatal.
+    Its text never holds what the response said beyond an AWS error code (:func:`.failures.describe`)."""
 
 
 def _event(raw: dict[str, Any]) -> TrailEvent | None:
@@ -78,8 +82,10 @@ def lookup_changes(client: Any, resource_name: str, start: dt.datetime, end: dt.
             EndTime=end,
             MaxResults=MAX_RESULTS,
         )
-    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
-        raise LookupFailed(str(e).splitlines()[0][:300]) from None
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
+            botocore.parsers.ResponseParserError) as e:  # fmt: skip
+        # what botocore says may quote the response body: only its class, error code and status are shown
+        raise LookupFailed(describe(e)) from None
     events = [e for e in (_event(raw) for raw in got.get("Events", [])) if e is not None]
     events.sort(key=lambda e: e.time, reverse=True)
     return events

@@ -8,7 +8,9 @@ attempts and short sleeps. The answer is reduced to the latest ``LastAuthenticat
 (and which service): ``None`` when the principal used none in IAM's tracking period.
 
 Any failure (denied, throttled past the retries, a ``FAILED`` job, still running after the last attempt)
-raises :class:`LastAccessFailed`: the caller notes "last use unknown", never an error.
+raises :class:`LastAccessFailed`: the caller notes "last use unknown", never an error. Its text names the
+failure (:func:`parity.sources.aws.failures.describe`: class, AWS error code, HTTP status), never text from
+the response body.
 
 moto (the test double) does not implement these calls: the tests use recorded responses through
 ``botocore.stub.Stubber`` on a guarded client.
@@ -24,6 +26,8 @@ from typing import Any
 
 import botocore.exceptions
 import botocore.parsers
+
+from parity.sources.aws.failures import describe
 
 ACTIONS = ("iam:GenerateServiceLastAccessedDetails", "iam:GetServiceLastAccessedDetails")
 MAX_PRINCIPALS = 20  # per scan: one report job each
@@ -43,10 +47,6 @@ class LastAccess:
 
 class LastAccessFailed(Exception):
     """The details could not be read: last use unknown (a note, never fatal)."""
-
-
-def _err(e: Exception) -> str:
-    return str(e).splitlines()[0][:300] if str(e) else type(e).__name__
 
 
 def last_accessed(
@@ -81,7 +81,8 @@ def last_accessed(
             pages += 1
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError,
             botocore.parsers.ResponseParserError) as e:  # fmt: skip
-        raise LastAccessFailed(_err(e)) from None
+        # what botocore says may quote the response body: only its class, error code and status are shown
+        raise LastAccessFailed(describe(e)) from None
     return latest(services, arn)
 
 

@@ -18,7 +18,8 @@ keyed-hash marker when:
   secret: only the value part of that line is replaced, so the rest stays comparable line by line;
 - a string that is a JSON object or array (a ConfigMap's ``config.json: '{"db_password": ...}'``) is
   redacted by these rules as parsed JSON and written back compactly when anything in it was replaced;
-- it is the password of a URL's user information (``postgres://user:PASSWORD@host/db``), in any string.
+- it is the password of a URL's user information (``postgres://user:PASSWORD@host/db``), in any string
+  (:func:`parity.redact.redact_url_passwords`, the pattern the cloud sources use too).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from collections.abc import Collection
 import orjson
 
 from parity.model import Json, json_in_text
-from parity.redact import Redactor, is_redacted, looks_secret
+from parity.redact import Redactor, is_redacted, looks_secret, redact_url_passwords
 
 # One "key <sep> value" line: optional indent / `export ` / list dash, an optionally quoted key,
 # `=` or `:` as separator, then the rest of the line (the value and trailing whitespace).
@@ -44,9 +45,6 @@ _LINE = re.compile(
 _QUOTED = re.compile(r"""(?P<q>["'])(?P<inner>.*)(?P=q)(?P<punct>[,;]?)""", re.DOTALL)
 # YAML block scalar indicators: the value is on the following, more indented lines.
 _BLOCK = re.compile(r"[|>][+-]?[0-9]?[+-]?")
-# The password of a URL's user information: scheme://user:PASSWORD@host. The password runs to the last "@"
-# before the host part (a "@" inside a password is common enough in hand-written URLs).
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@]*:)(?P<pw>[^\s/]*)@(?=[^\s@]*(?:[\s/]|$))")
 # A command-line flag with a secret-looking name and no value of its own: the next argument is its value.
 _FLAG = re.compile(r"--?(?P<key>[A-Za-z_][\w.\-]*)")
 
@@ -64,8 +62,7 @@ def redact_text(text: str, redactor: Redactor) -> str:
     """
     if "=" not in text and ":" not in text:
         return text
-    if "://" in text and "@" in text:
-        text = _URL_PASSWORD.sub(lambda m: m["head"] + redactor.redact(m["pw"]) + "@" if m["pw"] else m[0], text)
+    text = redact_url_passwords(text, redactor)  # the one pattern, shared with the cloud sources
     lines = text.split("\n")
     out: list[str] = []
     i = 0
