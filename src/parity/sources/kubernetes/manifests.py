@@ -12,13 +12,19 @@ Identity rules (relied on by pairing and by the live Kubernetes source):
 
 - ``type`` = ``{apiVersion}/{kind}`` (``apps/v1/Deployment``, ``v1/ConfigMap``);
 - namespace = ``metadata.namespace``, else the source's ``namespace`` option, else ``default``;
-  cluster-scoped kinds (:mod:`.scopes`) have the namespace ``""``;
+  cluster-scoped kinds (:mod:`.scopes`, by API group and kind, plus the kinds a CustomResourceDefinition
+  read by the same source declares ``scope: Cluster``) have the namespace ``""``;
 - ``key`` = ``{type}/{namespace or "_"}/{name}``; ``id`` = ``{namespace}/{name}``, or ``name`` when
   cluster-scoped; ``name`` = ``metadata.name``; ``tags`` = ``metadata.labels``;
 - ``owner`` = ``helm`` (label ``app.kubernetes.io/managed-by: Helm`` or annotation
   ``meta.helm.sh/release-name``); ``kubernetes`` when ``metadata.ownerReferences`` names a controller
   (a ReplicaSet of a Deployment: Kubernetes made it); else ``none`` (nobody known manages it, so a live
   object of this kind with no declaration is ``unmanaged``).
+
+One object is one group, kind, namespace and name: declaring it twice, even under two versions of its
+group (``apps/v1`` and ``apps/v1beta2``), is an error. Not read as objects: ``generateName`` documents
+without a ``name`` (each create makes a new object), and in declared manifests Helm hooks that do not
+stay in the cluster (``helm.sh/hook: test``, or a delete policy with ``hook-succeeded``).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,7 +45,7 @@ from parity.registry import CollectContext, register_source
 from parity.sources import files
 from parity.sources.config.yamlio import json_document, yaml_documents
 from parity.sources.kubernetes.redaction import redact_object
-from parity.sources.kubernetes.scopes import is_cluster_scoped
+from parity.sources.kubernetes.scopes import api_group, crd_scopes, is_cluster_scoped
 
 KIND = "kubernetes-manifests"
 SUFFIXES = (".yaml", ".yml", ".json")
@@ -47,6 +53,9 @@ KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization
 KUSTOMIZE_TIMEOUT_S = 120
 HELM_RELEASE_ANNOTATION = "meta.helm.sh/release-name"
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+HELM_HOOK_ANNOTATION = "helm.sh/hook"
+HELM_HOOK_DELETE_ANNOTATION = "helm.sh/hook-delete-policy"
+HELM_TEST_HOOKS = frozenset({"test", "test-success", "test-failure"})
 # kubectl's log header on error lines: `E1126 10:52:18.719623   21571 run.go:72] `
 _KLOG_PREFIX = re.compile(r"^[IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] ")
 
@@ -69,17 +78,23 @@ def _documents(text: str, shown: str, is_json: bool) -> Iterator[Document]:
 
 
 def _expand_lists(doc: Document) -> Iterator[Document]:
-    """A ``List``/``*List`` document's items (inheriting apiVersion/kind from a typed list), else itself."""
-    obj = doc.obj
-    kind = obj.get("kind") if isinstance(obj, dict) else None
-    items = obj.get("items") if isinstance(obj, dict) else None
-    if not (isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
-        yield doc
-        return
-    for item in items:
-        if isinstance(item, dict) and kind != "List":
-            item = {"apiVersion": obj.get("apiVersion"), "kind": kind[: -len("List")], **item}
-        yield Document(item, doc.shown, doc.line)
+    """A ``List``/``*List`` document's items (inheriting apiVersion/kind from a typed list), else itself.
+
+    A list inside a list is expanded too, as kubectl does (``kubectl get -o yaml`` of several lists)."""
+    stack = [doc.obj]
+    while stack:
+        obj = stack.pop()
+        kind = obj.get("kind") if isinstance(obj, dict) else None
+        items = obj.get("items") if isinstance(obj, dict) else None
+        if not (isinstance(obj, dict) and isinstance(kind, str) and kind.endswith("List") and isinstance(items, list)):
+            yield Document(obj, doc.shown, doc.line)
+            continue
+        expanded: list[Json] = []
+        for item in items:
+            if isinstance(item, dict) and kind != "List":
+                item = {"apiVersion": obj.get("apiVersion"), "kind": kind[: -len("List")], **item}
+            expanded.append(item)
+        stack.extend(reversed(expanded))  # file order
 
 
 def _kustomization(folder: Path) -> Path | None:
@@ -160,7 +175,12 @@ def _str_map(value: Json) -> dict[str, str]:
     return {str(k): "" if v is None else str(v) for k, v in value.items()}
 
 
-def to_resource(doc: Document, ctx: CollectContext, default_namespace: str | None) -> Resource:
+def to_resource(
+    doc: Document,
+    ctx: CollectContext,
+    default_namespace: str | None,
+    custom_scopes: Mapping[tuple[str, str], bool] | None = None,
+) -> Resource:
     """One object as a Resource (see the module docstring), or InputError naming file and line."""
     obj = doc.obj
     if not isinstance(obj, dict):
@@ -176,9 +196,9 @@ def to_resource(doc: Document, ctx: CollectContext, default_namespace: str | Non
             raise InputError(
                 doc.shown, f"not a Kubernetes object: no {field} (an unrendered template or values file?)", doc.line
             )
-    assert isinstance(meta, dict) and isinstance(name, str) and isinstance(kind, str)
+    assert isinstance(meta, dict) and isinstance(name, str) and isinstance(kind, str) and isinstance(api_version, str)
     type_ = f"{api_version}/{kind}"
-    if is_cluster_scoped(kind):
+    if is_cluster_scoped(api_version, kind, custom_scopes):
         namespace = ""
     else:
         ns = meta.get("namespace")
@@ -208,20 +228,54 @@ def _where(r: Resource) -> str:
     return f"{loc.file}:{loc.line}" if loc.line is not None else loc.file
 
 
+def _no_fixed_object(obj: Json, declared: bool) -> bool:
+    """Whether a document declares no object of its own to compare: ``generateName`` without ``name``
+    (each create makes a new object with a random suffix), or, in declared manifests, a Helm hook that
+    does not stay in the cluster (a ``helm test`` hook, or one deleted when it succeeds)."""
+    if not isinstance(obj, dict):
+        return False
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        return False
+    if not meta.get("name") and isinstance(meta.get("generateName"), str) and meta["generateName"]:
+        return True
+    annotations = meta.get("annotations")
+    if not declared or not isinstance(annotations, dict):
+        return False
+    hooks = annotations.get(HELM_HOOK_ANNOTATION)
+    if not isinstance(hooks, str) or not hooks.strip():
+        return False
+    if any(h.strip() in HELM_TEST_HOOKS for h in hooks.split(",")):
+        return True
+    policy = annotations.get(HELM_HOOK_DELETE_ANNOTATION)
+    return isinstance(policy, str) and "hook-succeeded" in (p.strip() for p in policy.split(","))
+
+
+def _identity(r: Resource) -> str:
+    """What Kubernetes knows an object by: group, kind, namespace and name (not the version)."""
+    group_version, _, kind = r.type.rpartition("/")
+    return f"{api_group(group_version)}/{kind}/{r.id}"
+
+
 @register_source(KIND, "Kubernetes manifests: multi-document YAML/JSON, rendered kustomize or helm output.")
 def collect(spec: KubernetesManifestsSource, ctx: CollectContext) -> Sequence[Snapshot]:
     docs, coverage = read_documents(spec, ctx)
+    items = [item for doc in docs for item in _expand_lists(doc)]
+    custom_scopes = crd_scopes(item.obj for item in items)
+    declared = ctx.role == "declared"
     resources: list[Resource] = []
     seen: dict[str, Resource] = {}
-    for doc in docs:
-        for item in _expand_lists(doc):
-            r = to_resource(item, ctx, spec.namespace)
-            if r.key in seen:
-                raise InputError(
-                    item.shown, f"duplicate object {r.key}: also declared at {_where(seen[r.key])}", item.line
-                )
-            seen[r.key] = r
-            resources.append(r)
+    for item in items:
+        if _no_fixed_object(item.obj, declared):
+            continue
+        r = to_resource(item, ctx, spec.namespace, custom_scopes)
+        ident = _identity(r)
+        if ident in seen:
+            also = seen[ident]
+            what = r.key if also.type == r.type else f"{r.key} (as {also.type})"
+            raise InputError(item.shown, f"duplicate object {what}: also declared at {_where(also)}", item.line)
+        seen[ident] = r
+        resources.append(r)
     return [
         Snapshot(
             environment=ctx.environment,

@@ -108,8 +108,34 @@ def format_index(index: Json) -> str:
     if isinstance(index, float) and index.is_integer():
         return f"[{int(index)}]"
     if isinstance(index, str):
-        return "[" + orjson.dumps(index).decode() + "]"
+        return "[" + hcl_quote(index) + "]"
     raise ShapeError(f"instance key {index!r} is neither a number nor a string")
+
+
+_HCL_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t", '"': '\\"', "\\": "\\\\"}
+
+
+def hcl_quote(text: str) -> str:
+    """``text`` quoted as Terraform writes an instance key in an address (``addrs.StringKey.String``):
+    ``"`` and ``\\`` escaped, ``${``/``%{`` doubled to ``$${``/``%%{``, characters Go does not count as
+    printable (control, format, non-ASCII space) as ``\\uXXXX``/``\\UXXXXXXXX``; all else, unicode
+    included, as it is. So a state's key equals the ``address`` a plan of the same object carries."""
+    if text.isprintable() and '"' not in text and "\\" not in text and "{" not in text:
+        return '"' + text + '"'  # the common case: nothing to escape (str.isprintable is Go's unicode.IsPrint)
+    out = ['"']
+    for i, ch in enumerate(text):
+        esc = _HCL_ESCAPES.get(ch)
+        if esc is not None:
+            out.append(esc)
+        elif ch in "$%":
+            out.append(ch + ch if text.startswith("{", i + 1) else ch)
+        elif not ch.isprintable():
+            n = ord(ch)
+            out.append(f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
 
 
 def describe(value: Json) -> str:

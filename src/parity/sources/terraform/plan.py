@@ -13,6 +13,9 @@ Comparing the two finds ``changed`` for exactly the drifted attributes and ``mis
 objects without parity knowing any provider schema. A plan without ``prior_state`` (an empty state, or
 output of an older Terraform) gives only the declared snapshot, read from ``planned_values``.
 
+Deposed objects (``deposed_key`` in a values block, ``deposed`` in a drift entry) are skipped, as the
+state reader skips them: they share the current object's address, and Terraform destroys them itself.
+
 Resource fields, redaction and keys follow :mod:`parity.sources.terraform.common`; ``sensitive_values``
 (and a drift entry's ``before_sensitive``) mark what Terraform itself considers sensitive. The same
 instance serves both snapshots where nothing drifted.
@@ -165,8 +168,8 @@ def _read_values(values: Json, name: str, shown: str, redactor: Redactor) -> lis
                 if not isinstance(res, dict):
                     raise ShapeError(f"is {describe(res)}, expected an object")
                 head = _head(res)
-                if head is None:
-                    continue
+                if head is None or res.get("deposed_key"):
+                    continue  # a data source, or a deposed object (as the state reader: about to be destroyed)
                 at = head[0]
                 if at in seen:
                     raise ShapeError("the address appears twice")
@@ -223,8 +226,8 @@ def _apply_drift(live: list[Instance], drift: Json, shown: str, redactor: Redact
             if not isinstance(entry, dict):
                 raise ShapeError(f"is {describe(entry)}, expected an object")
             head = _head(entry)
-            if head is None:
-                continue
+            if head is None or entry.get("deposed"):
+                continue  # a deposed object drifted: it shares the current object's address and is skipped
             at = head[0]
             if at in before:
                 raise ShapeError("the address appears twice")
