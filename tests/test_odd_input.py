@@ -212,3 +212,10 @@ def test_a_merged_key_may_be_overridden(tmp_path: Path, capsys: pytest.CaptureFi
                            "p/app.yaml": "base: {x: 1, y: 2}\nweb: {x: 3, y: 2}\n"})  # fmt: skip
     code, _, err = diff(capsys, cfg)
     assert code == 0, err
+
+
+def test_a_json_manifest_key_set_twice_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "app"},\n"data": {"a": "1", "a": "2"}}'
+    cfg = setup(tmp_path, {"app.json": manifest}, kind="kubernetes-manifests")
+    code, _, err = diff(capsys, cfg)
+    one_line_error(code, err, "app.json:2", "set twice")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
@@ -152,7 +153,9 @@ def demo(
         try:
             with demo_aws.moto_server() as url:
                 os.environ[demo_aws.ENDPOINT_VAR] = url
-                err_console.print(Text(f"live AWS: a local moto server at {url} plays staging and production"))
+                err_console.print(
+                    Text(f"live AWS: a local moto server at {url} plays staging and production"), soft_wrap=True
+                )
                 report = run_scan(load(demo_aws.prepare(directory, url)), None)
         finally:
             os.environ.pop(demo_aws.ENDPOINT_VAR, None)
@@ -165,11 +168,14 @@ def demo(
         verdict = "drift found" if code == 2 else "no drift"
         exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "parity" else Path("parity")
         cfg = "parity-aws.yaml" if used_aws else "parity.yaml"
+        # commands to paste into a shell: quoted (a folder may have spaces) and never wrapped at the width
+        cd, run = shlex.quote(str(directory)), shlex.quote(str(exe))
         err_console.print(
             Text(
                 f"\nThis was a demo: `parity scan` would exit {code} here ({verdict})."
-                f"\nTry: cd {directory} && {exe} diff staging production --format markdown"
-                f"\n     cd {directory} && {exe} history -c {cfg} --findings"
-                f"\n     cd {directory} && {exe} pipeline --format mermaid"
-            )
+                f"\nTry: cd {cd} && {run} diff staging production --format markdown"
+                f"\n     cd {cd} && {run} history -c {cfg} --findings"
+                f"\n     cd {cd} && {run} pipeline --format mermaid"
+            ),
+            soft_wrap=True,
         )

@@ -5,9 +5,11 @@ line it cannot parse with a warning); a declared input must either read exactly 
 file and line. The grammar follows what docker compose and python-dotenv accept:
 
 - blank lines and ``# comments``; an optional ``export`` before the key;
-- ``KEY=value`` (unquoted: ends at `` #`` comment, surrounding whitespace trimmed; ``KEY=`` is empty);
+- ``KEY=value`` (unquoted: ends at a `` #`` comment, a ``#`` after whitespace; surrounding whitespace trimmed;
+  ``KEY=`` is empty, ``KEY=#ff0000`` is ``#ff0000``);
 - ``KEY="value"``: escapes ``\\n \\r \\t \\" \\\\ \\$`` decoded, others kept as written; may span lines;
-- ``KEY='value'``: literal, may span lines;
+- ``KEY='value'``: literal, may span lines (a line break inside a quoted value is ``\\n`` whether the
+  file ends its lines with LF or CRLF);
 - ``${VAR}`` references are kept as written (parity compares what the file declares).
 
 A later duplicate key wins, as in a shell.
@@ -45,6 +47,8 @@ def _double_quoted(text: str, start: int) -> tuple[str, int] | None:
 def parse_dotenv(text: str, shown: str) -> dict[str, str]:
     """``KEY -> value`` of a ``.env`` file, or InputError naming the bad line."""
     result: dict[str, str] = {}
+    if "\r\n" in text:  # a file saved with CRLF reads as the same file with LF (a quoted value may span lines)
+        text = text.replace("\r\n", "\n")
     pos = 0
     n = len(text)
     line_no, counted = 1, 0  # line of `pos`, counted incrementally (a count from 0 per line is quadratic)
@@ -81,8 +85,10 @@ def parse_dotenv(text: str, shown: str) -> dict[str, str]:
             result[key] = value
             pos = tail_end + 1
         else:
-            raw = text[vstart:eol]
-            comment = re.search(r"(^|[ \t])#", raw)
+            # a comment starts at a `#` after whitespace (the whitespace after `=` counts): `KEY=#ff0000` is a
+            # value, as in docker compose and python-dotenv, `KEY= # note` is empty
+            raw = text[vstart - 1 : eol] if text[vstart - 1] in " \t" else text[vstart:eol]
+            comment = re.search(r"[ \t]#", raw)
             if comment is not None:
                 raw = raw[: comment.start()]
             result[key] = raw.strip()

@@ -5,10 +5,12 @@ where the parser knows it, the line. Shapes (``attributes`` of the file's resour
 
 - yaml: the document's mapping; several documents -> ``{"documents": [...]}``; a top-level
   list or scalar -> ``{"value": ...}``; an empty file -> ``{}``;
-- json: the same wrapping for a list or scalar; an empty file is no JSON document, so an error;
+- json: the same wrapping for a list or scalar; an empty file is no JSON document, so an error, and so
+  is a key set twice in one object;
 - env, properties: flat ``{KEY: "value"}``;
-- ini: ``{section: {key: value}}`` (``DEFAULT`` is an ordinary section here, not merged into the
-  others; key case kept; a key without ``=`` has the value null);
+- ini: ``{section: {key: value}}`` (configparser's rules: ``;``/``#`` comments only at a line's start,
+  indented lines continue a value, ``%(name)s`` kept as written; ``DEFAULT`` is an ordinary section here,
+  not merged into the others; key case kept; a key without ``=`` has the value null);
 - tfvars, hcl: nested data, see :mod:`parity.sources.config.hcl`.
 """
 
@@ -70,7 +72,7 @@ def read_yaml(text: str, shown: str) -> dict[str, Json]:
 
 
 def read_json(text: str, shown: str) -> dict[str, Json]:
-    return _wrap(json_document(text, shown))
+    return _wrap(json_document(text, shown, unique_keys=True))
 
 
 def read_ini(text: str, shown: str) -> dict[str, Json]:

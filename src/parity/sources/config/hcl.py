@@ -167,6 +167,8 @@ def _refuse_redefined(tree: Any, shown: str) -> None:
 
 def parse_hcl(text: str, shown: str) -> dict[str, Json]:
     """A ``.tf``/``.tfvars`` file as nested data, or InputError with line and column."""
+    if "\r\n" in text:  # a file saved with CRLF reads as the same file with LF (a heredoc spans lines)
+        text = text.replace("\r\n", "\n")
     try:
         tree = hcl2.parses(text)
         _refuse_redefined(tree, shown)

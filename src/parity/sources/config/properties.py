@@ -15,6 +15,7 @@ from parity.errors import InputError
 
 _ESC = re.compile(r"\\(u[0-9A-Fa-f]{4}|u|.)", re.DOTALL)
 _SIMPLE = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
+_EOL = re.compile(r"\r\n|\r|\n")
 _SEP = re.compile(r"(?<!\\)(?:\\\\)*(?P<sep>[ \t\f]*[=:][ \t\f]*|[ \t\f]+)")
 
 
@@ -43,8 +44,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     buf: list[str] = []
     start = 0
-    for no, raw in enumerate(text.split("\n"), 1):
-        line = raw.rstrip("\r")
+    for no, line in enumerate(_EOL.split(text), 1):  # \n, \r\n or a lone \r (old Mac files), as in Java
         part = line.lstrip(" \t\f") if buf else line
         if not buf:
             start = no

@@ -19,13 +19,19 @@ keyed-hash marker when:
 - a string that is a JSON object or array (a ConfigMap's ``config.json: '{"db_password": ...}'``) is
   redacted by these rules as parsed JSON and written back compactly when anything in it was replaced;
 - it is the password of a URL's user information (``postgres://user:PASSWORD@host/db``), in any string
-  (:func:`parity.redact.redact_url_passwords`, the pattern the cloud sources use too).
+  (:func:`parity.redact.redact_url_passwords`, the pattern the cloud sources use too);
+- it is the value of a secret-keyed ``KEY=value`` pair inside a line: a URL query parameter
+  (``?password=x&``), a connection-string part (``Server=db;Password=x;``), a libpq keyword
+  (``host=db password=x``), a flag in a command line (``--password=x``, ``--api-key x``, ``-Ddb.password=x``);
+- it is a credential by its shape, whatever its key: an ``Authorization`` header's value, ``Bearer x``,
+  a PEM private key's body, well-known token formats (GitHub, GitLab, Stripe, Slack, Google, npm).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import orjson
 
@@ -49,6 +55,89 @@ _BLOCK = re.compile(r"[|>][+-]?[0-9]?[+-]?")
 _FLAG = re.compile(r"--?(?P<key>[A-Za-z_][\w.\-]*)")
 
 
+# A `KEY=value` pair inside a line, not at its start: a URL query parameter (`?password=x&`), a
+# connection-string part (`Server=db;Password=x;`), a libpq keyword (`host=db password=x`), a command-line
+# flag (`--password=x`, `-Ddb.password=x`). Only the `KEY=` part is matched: the value is taken when KEY
+# looks secret, so a value holding another pair (`conn=Password=x`) is still searched.
+_PAIR = re.compile(r"(?:^|(?<=[\s;&?,(\[{]))(?:--?|-D)?(?P<key>[A-Za-z_][\w.\-]*)[ \t]*=[ \t]*")
+_PAIR_VALUE = re.compile(r""""[^"]*"|'[^']*'|[^\s;&,"'<>]+|<redacted:[0-9a-f]+>""")
+# `--password VALUE` inside a command line held in one string.
+_FLAG_SPACE = re.compile(r"(?:^|(?<=\s))--?(?P<key>[A-Za-z_][\w.\-]*)[ \t]+(?=[^\s\-])")
+# Secret by their shape, whatever the key: an HTTP credential and well-known token formats.
+_BEARER = re.compile(r"(?:^|(?<=[\s\"':=]))Bearer[ \t]+(?=[A-Za-z0-9._~+/\-]{8,})")
+_SHAPED = re.compile(
+    r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,}|[sr]k_live_[A-Za-z0-9]{10,}"
+    r"|xox[abposr]-[A-Za-z0-9\-]{10,}|glpat-[A-Za-z0-9_\-]{20,}|AIza[0-9A-Za-z_\-]{35}|npm_[A-Za-z0-9]{36})\b"
+)
+_PRIVATE_KEY = re.compile(
+    r"(?P<head>-----BEGIN (?P<kind>[A-Z0-9 ]*PRIVATE KEY)-----)(?P<body>.*?)(?P<tail>-----END (?P=kind)-----|\Z)",
+    re.DOTALL,
+)
+# Names of HTTP headers that carry a credential (not secret-sounding words, so parity.redact misses them).
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "proxy_authorization"})
+
+
+@functools.lru_cache(maxsize=8192)
+def secret_name(name: str) -> bool:
+    """:func:`parity.redact.looks_secret`, plus HTTP credential headers (``Authorization``)."""
+    return looks_secret(name) or name.strip().lower() in _SECRET_HEADERS
+
+
+def _redact_shapes(text: str, redactor: Redactor) -> str:
+    """Private keys (PEM), ``Bearer`` credentials and well-known token formats, wherever they sit."""
+    if "PRIVATE KEY-----" in text:
+        text = _PRIVATE_KEY.sub(lambda m: m["head"] + _pem_body(m["body"], redactor) + m["tail"], text)
+    if "Bearer" in text:
+        text = _sub_value(_BEARER, text, redactor, lambda _m: True, _PAIR_VALUE)
+    return _SHAPED.sub(lambda m: redactor.redact(m[0]), text)
+
+
+def _pem_body(body: str, redactor: Redactor) -> str:
+    core = body.strip()
+    if not core or is_redacted(core):
+        return body
+    lead = body[: len(body) - len(body.lstrip())]
+    trail = body[len(body.rstrip()) :]
+    return lead + redactor.redact("".join(core.split())) + trail
+
+
+def _sub_value(
+    pattern: re.Pattern[str],
+    line: str,
+    redactor: Redactor,
+    secret: Callable[[re.Match[str]], bool],
+    value: re.Pattern[str],
+) -> str:
+    """``line`` with the value after each ``pattern`` match for which ``secret`` holds replaced by a marker."""
+    out: list[str] = []
+    pos = 0
+    while (m := pattern.search(line, pos)) is not None:  # every pattern matches at least one character
+        out.append(line[pos : m.end()])
+        pos = m.end()
+        v = value.match(line, pos) if secret(m) else None
+        if v is None:
+            continue
+        raw = v[0]
+        if is_redacted(raw):
+            out.append(raw)
+        elif raw[:1] in ("'", '"'):
+            out.append(raw[0] + (redactor.redact(raw[1:-1]) if len(raw) > 2 else "") + raw[-1])
+        else:
+            out.append(redactor.redact(raw))
+        pos = v.end()
+    out.append(line[pos:])
+    return "".join(out)
+
+
+def _redact_pairs(line: str, redactor: Redactor) -> str:
+    """Secret-keyed ``KEY=value`` pairs and ``--secret-flag value`` inside one line (see :data:`_PAIR`)."""
+    if "=" in line:
+        line = _sub_value(_PAIR, line, redactor, lambda m: secret_name(m["key"]), _PAIR_VALUE)
+    if "-" in line:
+        line = _sub_value(_FLAG_SPACE, line, redactor, lambda m: secret_name(m["key"]), _PAIR_VALUE)
+    return line
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" \t"))
 
@@ -60,7 +149,8 @@ def redact_text(text: str, redactor: Redactor) -> str:
     ``"api_key": "x",``, ``- DB_PASSWORD=x``; a YAML block scalar (``password: |``) has its
     following more-indented lines replaced as one value.
     """
-    if "=" not in text and ":" not in text:
+    text = _redact_shapes(text, redactor)
+    if "=" not in text and ":" not in text and _FLAG_SPACE.search(text) is None:
         return text
     text = redact_url_passwords(text, redactor)  # the one pattern, shared with the cloud sources
     lines = text.split("\n")
@@ -71,8 +161,8 @@ def redact_text(text: str, redactor: Redactor) -> str:
         i += 1
         m = _LINE.fullmatch(line)
         val = m["rest"].rstrip(" \t\r\f\v") if m is not None else ""
-        if m is None or not val or not looks_secret(m["key"]):
-            out.append(line)
+        if m is None or not val or not secret_name(m["key"]):
+            out.append(_redact_pairs(line, redactor))
             continue
         post = m["rest"][len(val) :]
         head = m["pre"] + m["q"] + m["key"] + m["q"] + m["sep"]
@@ -142,10 +232,10 @@ def redact_tree(value: Json, redactor: Redactor, keep: Collection[str] = ()) -> 
             sensitive = v.get("sensitive") is True
             out: dict[str, Json] = {}
             for k, x in v.items():
-                if pair is not None and k == pair[1] and looks_secret(pair[0]):
+                if pair is not None and k == pair[1] and secret_name(pair[0]):
                     out[k] = walk(x, True)
                 else:
-                    hidden = secret or looks_secret(k) or (sensitive and k in ("default", "value"))
+                    hidden = secret or secret_name(k) or (sensitive and k in ("default", "value"))
                     out[k] = walk(x, k not in keep and hidden)
             return out
         if isinstance(v, list):

@@ -1,9 +1,10 @@
 """YAML and JSON reading shared by the declared sources: JSON-like output, file:line errors.
 
-PyYAML's safe loader is used with three changes, all so that what comes out is plain JSON-like data
+PyYAML's safe loader is used with these changes, all so that what comes out is plain JSON-like data
 that the store and the diff engine can handle and that is the same on both sides of a comparison:
 
-- timestamps and ``!!binary`` stay the strings they were written as (no ``datetime``/``bytes``);
+- timestamps, ``!!binary`` and YAML 1.1 base-60 numbers (``1:30``) stay the strings they were written as
+  (no ``datetime``/``bytes``; ``22:22`` is not 1342);
 - unknown tags (CloudFormation ``!Ref``, Ansible ``!vault``) become ``{"!Tag": value}`` instead of an error;
 - the result is copied into fresh dicts/lists with string keys, refusing alias cycles and alias
   "billion laughs" expansion past :data:`MAX_NODES` values; an integer past 64 bits becomes its decimal
@@ -79,6 +80,19 @@ def _unknown_tag(loader: Any, tag_suffix: str, node: yaml.Node) -> Any:
     return {node.tag: value}
 
 
+def _number(loader: Any, node: yaml.ScalarNode) -> Any:
+    """YAML 1.1's base-60 numbers (``22:22`` reads as 1342, ``1:30`` as 90, equal to a plain ``90``) stay the
+    text they were written as, as YAML 1.2 readers (docker compose, Helm, Go) keep them."""
+    text = loader.construct_scalar(node)
+    if isinstance(text, str) and ":" in text:
+        return text
+    if node.tag.endswith(":int"):
+        return yaml.constructor.SafeConstructor.construct_yaml_int(loader, node)
+    return yaml.constructor.SafeConstructor.construct_yaml_float(loader, node)
+
+
+Loader.add_constructor("tag:yaml.org,2002:int", _number)
+Loader.add_constructor("tag:yaml.org,2002:float", _number)
 Loader.add_constructor("tag:yaml.org,2002:timestamp", _as_string)
 Loader.add_constructor("tag:yaml.org,2002:binary", _as_string)
 Loader.add_multi_constructor("", _unknown_tag)
@@ -217,10 +231,68 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def json_document(text: str, shown: str) -> Json:
-    """The JSON value in ``text``, or InputError with line and column."""
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        for k, _ in pairs:
+            if k in seen:
+                raise _DuplicateKey(k)
+            seen.add(k)
+    return out
+
+
+def _duplicate_key_line(text: str, key: str) -> int | None:
+    """The line of the second ``"key":`` among the members of one JSON object (depth-aware scan)."""
+    stack: list[set[str]] = []  # keys seen in each open object or array (an array adds none)
+    kinds: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            end = i + 1
+            while end < n and text[end] != '"':
+                end += 2 if text[end] == "\\" else 1
+            after = end + 1
+            while after < n and text[after] in " \t\r\n":
+                after += 1
+            if kinds and kinds[-1] == "{" and after < n and text[after] == ":":
+                try:
+                    name = json.loads(text[i : end + 1])
+                except ValueError:
+                    name = None
+                if name == key and name in stack[-1]:
+                    return text.count("\n", 0, i) + 1
+                if isinstance(name, str):
+                    stack[-1].add(name)
+            i = end + 1
+            continue
+        if ch in "{[":
+            kinds.append(ch)
+            stack.append(set())
+        elif ch in "}]" and kinds:
+            kinds.pop()
+            stack.pop()
+        i += 1
+    return None
+
+
+def json_document(text: str, shown: str, *, unique_keys: bool = False) -> Json:
+    """The JSON value in ``text``, or InputError with line and column.
+
+    ``unique_keys``: a key set twice in one object is an error naming its line (Python's and orjson's
+    readers keep the last silently, hiding the value the file sets first)."""
     try:
-        data = json.loads(text, parse_constant=_no_constant)
+        data = json.loads(text, parse_constant=_no_constant, object_pairs_hook=_unique_pairs if unique_keys else None)
+    except _DuplicateKey as e:
+        said = f"key {e.key!r} is set twice in one object"
+        raise InputError(shown, said, _duplicate_key_line(text, e.key)) from None
     except json.JSONDecodeError as e:
         raise InputError(shown, f"invalid JSON: {e.msg}", e.lineno, e.colno) from None
     except ValueError as e:

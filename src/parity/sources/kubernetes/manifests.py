@@ -71,7 +71,7 @@ class Document:
 
 def _documents(text: str, shown: str, is_json: bool) -> Iterator[Document]:
     if is_json:
-        yield Document(json_document(text, shown), shown, 1)
+        yield Document(json_document(text, shown, unique_keys=True), shown, 1)
         return
     for line, data in yaml_documents(text, shown):
         yield Document(data, shown, line)
