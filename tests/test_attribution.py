@@ -156,6 +156,12 @@ def test_who_changed_what_and_out_of_band(
     assert main(["history", "--findings", "-c", str(cfg), "--format", "json"]) == 0
     stored = json.loads(capsys.readouterr().out)
     assert any(f["attribution"] == changed for f in stored)
+    # and SARIF carries it too, with the finding's notes (code-scanning services show result properties)
+    assert main(["scan", "-c", str(cfg), "--format", "sarif"]) == 2
+    results = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+    sarif = {r["properties"]["id"]: r["properties"] for r in results}
+    props = sarif[by[("changed", "orders-prod")]["id"]]
+    assert props["attribution"] == changed and any("out-of-band" in n for n in props["notes"])
 
 
 def test_a_denied_lookup_is_a_note(

@@ -228,3 +228,14 @@ def test_no_secret_value_appears_anywhere_in_the_snapshot(moto_url: str, redacto
     text = repr(snap)
     for value in planted:
         assert value not in text, value
+
+
+@pytest.mark.parametrize(
+    ("constraint", "region"),
+    [(None, "us-east-1"), ("", "us-east-1"), ("EU", "eu-west-1"), ("eu-central-1", "eu-central-1")],
+)
+def test_a_buckets_region_from_its_location_constraint(constraint: str | None, region: str) -> None:
+    """GetBucketLocation answers `EU` for old eu-west-1 buckets: a client for region "EU" cannot be made."""
+    from parity.sources.aws.types.s3 import bucket_region
+
+    assert bucket_region(constraint) == region

@@ -240,8 +240,9 @@ class Environment(_Strict):
     deploy_roles: list[str] = Field(
         default_factory=list,
         description="The principals that deploy to this environment: IAM role or user ARNs, or globs of them "
-        "(arn:aws:iam::*:role/ci-deploy*). A CloudTrail change by anyone else is called out as out-of-band "
-        "(see docs/promotion.md, attribution). Empty: every change is reported without that judgement.",
+        "(arn:aws:iam::*:role/ci-deploy*). A glob with no ':' or '/' matches an IAM user's or role's name, never "
+        "a session name (which the caller chooses). A CloudTrail change by anyone else is called out as "
+        "out-of-band (see docs/promotion.md, attribution). Empty: every change is reported without that judgement.",
     )
 
     @field_validator("accounts")

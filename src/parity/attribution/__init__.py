@@ -37,6 +37,7 @@ from parity.model import Attribution, Finding, Resource
 from parity.serialize import canonical_json, change_to_dict
 from parity.sources.aws.cloudtrail import Lookup, LookupFailed, Pacer, TrailEvent, lookup_changes
 from parity.sources.aws.failures import describe
+from parity.sources.aws.types.s3 import bucket_region
 
 KINDS = frozenset({"changed", "unmanaged", "elevated_grant"})
 HISTORY = dt.timedelta(days=90)  # what CloudTrail's event history keeps
@@ -46,7 +47,6 @@ CLOCK_SLACK = dt.timedelta(minutes=15)
 GLOBAL_SERVICES = frozenset({"iam", "route53", "route53domains", "organizations", "cloudfront", "sts", "waf",
                              "globalaccelerator", "shield"})  # fmt: skip
 GLOBAL_REGION = {"aws": "us-east-1", "aws-cn": "cn-north-1", "aws-us-gov": "us-gov-west-1"}
-LEGACY_S3_REGIONS = {"EU": "eu-west-1"}  # GetBucketLocation's old name for a bucket's region
 # (environment, source name, region) -> a cloudtrail client; replaced in tests
 ClientFactory = Callable[[str, AwsSource, str], Any]
 
@@ -178,7 +178,7 @@ def _region(r: Resource, spec: AwsSource) -> str:
         return GLOBAL_REGION.get(parts[1], "us-east-1")
     own = r.attributes.get("region")  # an S3 bucket's events are in the bucket's region
     if parts and parts[2] == "s3" and isinstance(own, str) and own:
-        return LEGACY_S3_REGIONS.get(own, own)
+        return bucket_region(own)  # (a state may still say EU)
     if isinstance(spec.regions, list) and spec.regions:
         return spec.regions[0]
     return r.origin.rsplit("/", 1)[-1] if "/" in r.origin else "us-east-1"

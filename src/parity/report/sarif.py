@@ -20,7 +20,7 @@ import orjson
 from parity import __version__
 from parity.model import FINDING_KINDS, Finding
 from parity.report.model import Report, sort_findings
-from parity.serialize import change_to_dict
+from parity.serialize import attribution_to_dict, change_to_dict
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -138,6 +138,10 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, Any]:
             "changes": [change_to_dict(c) for c in f.changes],
         },
     }
+    if f.notes:  # what could not be checked about it (an unreadable policy, a lookup that failed)
+        out["properties"]["notes"] = list(f.notes)
+    if f.attribution is not None:  # who made the out-of-band change, as the JSON report gives it
+        out["properties"]["attribution"] = attribution_to_dict(f.attribution)
     if f.location is not None and f.location.file:
         physical: dict[str, Any] = {"artifactLocation": {"uri": artifact_uri(f.location.file)}}
         if f.location.line is not None and f.location.line >= 1:

@@ -50,12 +50,20 @@ def _encryption(raw: dict[str, Any] | None) -> list[Json]:
     return [{"rule": rules}]
 
 
+def bucket_region(constraint: str | None) -> str:
+    """The region a GetBucketLocation answer names: none is us-east-1, and buckets made before regions had
+    names answer ``EU`` for eu-west-1 (there is no region "EU": a client for it cannot be made)."""
+    if not constraint:
+        return "us-east-1"
+    return "eu-west-1" if constraint == "EU" else constraint
+
+
 def _buckets(f: Fetch) -> Iterator[Resource]:
     s3 = f.client("s3")
     for page in f.pages(s3, "list_buckets"):
         for b in page.get("Buckets", []):
             name = b["Name"]
-            loc = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+            loc = bucket_region(s3.get_bucket_location(Bucket=name).get("LocationConstraint"))
             c = f.client("s3", loc)
             ver = c.get_bucket_versioning(Bucket=name)
             enc = _encryption(_optional(c.get_bucket_encryption, Bucket=name))
