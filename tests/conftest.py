@@ -12,6 +12,7 @@ import pytest
 
 from parity.model import Snapshot
 from parity.redact import Redactor
+from parity.store import Store
 
 CORPUS = Path(os.environ.get("PARITY_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
@@ -68,6 +69,15 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as c:
             c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    """A migrated store on each backend (see ``store_url``)."""
+    s = Store(store_url)
+    s.migrate()
+    yield s
+    s.close()
 
 
 # AWS: moto's server over real HTTP on a loopback port ---------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import smtplib
 import string
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -29,14 +28,6 @@ from parity.store import Store
 SECRET = "XOXB-s3cr3t-path"
 CLOSED = f"127.0.0.1:{free_port()}"  # nothing listens there
 DOC = '{"scan_id": 1, "environments": ["production"], "findings": []}'
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = Store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _queue(store: Store, notifier: str) -> None:

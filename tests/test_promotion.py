@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import pytest
 
@@ -39,13 +39,6 @@ def settings(env: str, **values: object) -> Resource:
 def snap(env: str, *resources: Resource, at: dt.datetime, role: str = "declared", source: str = "files") -> Snapshot:
     return Snapshot(env, source, "config", role, at, tuple(resources))  # type: ignore[arg-type]
 
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = Store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def record(store: Store, at: dt.datetime, snaps: Mapping[str, Sequence[Resource]]) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,13 +100,6 @@ def ordered(s: Snapshot) -> Snapshot:
 def keys(resources: Sequence[Resource]) -> list[str]:
     return sorted(r.key for r in resources)
 
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = Store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 # ---------------------------------------------------------------- round trip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -58,13 +58,6 @@ def by_key(findings: Sequence[Finding]) -> dict[str, Finding]:
 def statuses(findings: Sequence[Finding]) -> dict[str, str]:
     return {f.key: f.status for f in findings}
 
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = Store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def test_new_open_resolved_recurring(store: Store) -> None:

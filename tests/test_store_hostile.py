@@ -10,7 +10,6 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,14 +35,6 @@ def finding(key: str) -> Finding:
         message=f"{key} differs",
         changes=(Change("versioning", True, False),),
     )
-
-
-@pytest.fixture
-def store(store_url: str) -> Iterator[Store]:
-    s = Store(store_url)
-    s.migrate()
-    yield s
-    s.close()
 
 
 def _scan(store: Store, findings: list[Finding], day: int) -> None:
