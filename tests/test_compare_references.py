@@ -6,9 +6,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parity.compare import Inventory, Rules, find_cross_env_references
-from parity.compare.references import identifier_parts
+from parity.compare.references import _resource_strings, _Scanner, identifier_parts
 from parity.model import Resource, Snapshot
 
 WHEN = dt.datetime(2026, 1, 1)
@@ -124,3 +126,49 @@ def test_code_and_live_views_of_one_object_give_one_finding_from_the_code() -> N
     )
     (f,) = find_cross_env_references([i], RULES)
     assert f.key == "aws_iam_role.app"
+
+
+# ------------------------------------------------------------------ the serialised-text prefilter
+# `find_cross_env_references` walks only resources whose serialised text holds another environment's
+# account, domain or token spelling (`_Scanner.may_reach`). It must never skip a resource that the walk
+# would report: checked here against the walk itself, over values built from the same vocabulary mixed
+# with the characters that JSON escapes (control characters, quotes, backslashes), case changes, digits
+# and separators.
+
+_ACCOUNTS = ("111111111111", "222222222222", "333333333333", "1", "0")
+_TOKENS = ("prod", "PROD", "Prod", "pRoD", "production", "staging", "stg", "pre-prod", "dev", "description")
+_HOSTS = ("example.com", "staging.example.com", "EXAMPLE.COM", "api.", "db.", ".internal", "arn:aws:iam::", ":root")
+_GLUE = ("/", ".", " ", "\n", "\t", "\x01", "\x1f", '"', "\\", "=", ": ", "-", "_", "é", "x")
+_PIECES = st.sampled_from(_ACCOUNTS + _TOKENS + _HOSTS + _GLUE)
+_TEXT = st.lists(_PIECES, max_size=8).map("".join)
+_VALUES = st.recursive(
+    st.one_of(_TEXT, st.integers(), st.none()),
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_TEXT, inner, max_size=3)),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(env=st.sampled_from(["dev", "staging", "production"]), attrs=st.dictionaries(_TEXT, _VALUES, max_size=4))
+def test_prefilter_never_skips_what_the_walk_reports(env: str, attrs: dict[str, Any]) -> None:
+    r = Resource("v1/ConfigMap", f"{env}/app", f"v1/ConfigMap/{env}/app", attributes=attrs, name="app")
+    scanner = _Scanner(["dev", "staging", "production"], RULES, [])
+    walked = any(scanner.reached(env, value) for _, value in _resource_strings(r))
+    if walked:
+        assert scanner.may_reach(env, r)
+
+
+def test_prefilter_skips_resources_naming_only_their_own_environment() -> None:
+    scanner = _Scanner(["dev", "staging", "production"], RULES, [])
+    own = Resource("x", "1", "k", attributes={"arn": "arn:aws:iam::111111111111:role/shop-staging-app"})
+    other = Resource("x", "1", "k", attributes={"arn": "arn:aws:iam::222222222222:role/shop-app"})
+    assert not scanner.may_reach("staging", own)
+    assert scanner.may_reach("staging", other)
+
+
+def test_prefilter_finds_an_account_after_a_control_character() -> None:
+    # JSON writes "\x01" as \u0001, so the account's digits follow other digits in the serialised text
+    attrs = {"k": "\x01222222222222"}
+    assert refs("staging", **attrs)
+    scanner = _Scanner(["dev", "staging", "production"], RULES, [])
+    assert scanner.may_reach("staging", Resource("x", "1", "k", attributes=attrs))

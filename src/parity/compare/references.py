@@ -24,6 +24,11 @@ Noise rule (only identifier-like text counts):
   ``key: value`` line is judged as a whole value, other lines by the word rule;
 - redacted markers are never scanned.
 
+Most resources name no other environment at all, so each is first serialised (one C-level call) and
+searched for the other environments' account ids, domains and token spellings as plain text, case
+ignored: everything the rules above can match is such a substring of some value. Only a resource
+with a hit is walked value by value (:meth:`_Scanner.may_reach`); the rules above decide.
+
 One finding per (resource, path), ``detail`` = the path (plus the native id where two resources of E
 share a key: :mod:`parity.compare.dedupe`); the change holds the value (left) as found
 in E. Severity: high when E and the environment reached are both in the promotion order, else medium.
@@ -35,6 +40,8 @@ import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 
+import orjson
+
 from parity.compare.dedupe import tell_apart
 from parity.compare.diff import identity_field
 from parity.compare.envinfo import env_accounts, env_tokens, label
@@ -42,7 +49,7 @@ from parity.compare.severity import reference_severity
 from parity.compare.types import Inventory, Rules
 from parity.model import Change, Finding, Json, Resource
 from parity.normalize.paths import join_item, join_key
-from parity.normalize.placeholders import token_pattern
+from parity.normalize.placeholders import token_pattern, token_variants
 from parity.redact import is_redacted
 
 FREE_TEXT_KEYS = frozenset(
@@ -55,6 +62,10 @@ _HOST = re.compile(
     r"(?<![A-Za-z0-9.-])[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
 _PUNCT = "\"'`,;()[]{}<>!?"
+# Characters JSON writes escaped: a literal holding one would not appear verbatim in serialised text.
+_ESCAPED = re.compile(r'["\\\x00-\x1f]')
+_EVERYTHING = re.compile(b"")
+_DIGITS = re.compile(rb"[0-9]{12,}")
 
 
 def identifier_parts(value: str) -> list[str]:
@@ -99,6 +110,47 @@ class _Scanner:
         for env in envs:
             for h in rules.hostnames.get(env, ()):
                 self.domain_owner[h.lower().strip(".")].add(env)
+        self._prefilter = {env: self._literals_of_others(env) for env in envs}
+
+    def _literals_of_others(self, env: str) -> tuple[re.Pattern[bytes] | None, frozenset[bytes]] | None:
+        """What a value in ``env`` must contain to reach another environment: a pattern of the others'
+        domains and token spellings (lower-cased, to be searched in lower-cased text) and the others'
+        account ids; None when nothing can reach another environment (then no resource is walked)."""
+        accounts = frozenset(a.encode() for a, owners in self.account_owner.items() if env not in owners)
+        names = {d for d, owners in self.domain_owner.items() if d and env not in owners}
+        mine = {t for t, owners in self.token_owner.items() if len(owners) == 1 and env not in owners}
+        names |= set(token_variants(mine))  # the exact spellings the token pattern matches
+        if not names and not accounts:
+            return None
+        if any(_ESCAPED.search(x) for x in names):
+            return _EVERYTHING, accounts  # such a literal is not written verbatim: every resource is walked
+        # bytes.lower() folds ASCII only, on both sides alike, so an exact spelling still matches after it
+        lowered = sorted({x.encode().lower() for x in names}, key=lambda x: (-len(x), x))
+        return (re.compile(b"|".join(re.escape(x) for x in lowered)) if lowered else None), accounts
+
+    def may_reach(self, env: str, r: Resource) -> bool:
+        """False only when no string of ``r`` can name another environment (see the module docstring)."""
+        pre = self._prefilter.get(env, (_EVERYTHING, frozenset()))
+        if pre is None:
+            return False
+        names, accounts = pre
+        try:
+            text = orjson.dumps(r.attributes, option=orjson.OPT_NON_STR_KEYS)
+            if r.tags:
+                text += orjson.dumps(dict(r.tags), option=orjson.OPT_NON_STR_KEYS)
+        except TypeError:  # not serialisable as JSON (too deep, odd keys): walk it
+            return True
+        if names is not None and names.search(text.lower()) is not None:
+            return True
+        if accounts:
+            # every run of digits, not only runs of exactly 12: JSON writes a control character before
+            # an account id as \u00XX, which joins the digits that the walk sees apart
+            for run in _DIGITS.findall(text):
+                if run in accounts or (
+                    len(run) > 12 and any(run[i : i + 12] in accounts for i in range(len(run) - 11))
+                ):
+                    return True
+        return False
 
     def reached(self, env: str, value: str) -> dict[str, list[str]]:
         """Other environment -> reasons, for one string value found in ``env``."""
@@ -165,6 +217,8 @@ def find_cross_env_references(inventories: Sequence[Inventory], rules: Rules) ->
         env = inv.environment
         ordered = sorted(inv.snapshots, key=lambda s: s.role != "declared")
         for r in (r for snap in ordered for r in snap.resources):
+            if not scanner.may_reach(env, r):
+                continue
             for path, value in _resource_strings(r):
                 if is_redacted(value):
                     continue
