@@ -172,3 +172,16 @@ def test_prefilter_finds_an_account_after_a_control_character() -> None:
     assert refs("staging", **attrs)
     scanner = _Scanner(["dev", "staging", "production"], RULES, [])
     assert scanner.may_reach("staging", Resource("x", "1", "k", attributes=attrs))
+
+
+def test_batches_yield_exactly_the_resources_that_may_reach() -> None:
+    scanner = _Scanner(["dev", "staging", "production"], RULES, [])
+    reach_at = {0, 63, 64, 130, 199}  # batch edges, and a batch with none
+    rs = [
+        Resource("x", str(i), f"k{i}", attributes={"host": f"db-{i}.prod.internal" if i in reach_at else f"db-{i}"})
+        for i in range(200)
+    ]
+    rs[100] = Resource("x", "deep", "kd", attributes={"v": 1}, tags={"owner": "team-prod"})  # reaches by a tag
+    got = [r.id for r in scanner.reaching("staging", rs)]
+    assert got == [r.id for r in rs if scanner.may_reach("staging", r)]
+    assert got == ["0", "63", "64", "deep", "130", "199"]

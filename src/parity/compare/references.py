@@ -27,7 +27,7 @@ Noise rule (only identifier-like text counts):
 Most resources name no other environment at all, so each is first serialised (one C-level call) and
 searched for the other environments' account ids, domains and token spellings as plain text, case
 ignored: everything the rules above can match is such a substring of some value. Only a resource
-with a hit is walked value by value (:meth:`_Scanner.may_reach`); the rules above decide.
+with a hit is walked value by value (:meth:`_Scanner.reaching`); the rules above decide.
 
 One finding per (resource, path), ``detail`` = the path (plus the native id where two resources of E
 share a key: :mod:`parity.compare.dedupe`); the change holds the value (left) as found
@@ -38,7 +38,8 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import orjson
 
@@ -64,7 +65,6 @@ _HOST = re.compile(
 _PUNCT = "\"'`,;()[]{}<>!?"
 # Characters JSON writes escaped: a literal holding one would not appear verbatim in serialised text.
 _ESCAPED = re.compile(r'["\\\x00-\x1f]')
-_EVERYTHING = re.compile(b"")
 _DIGITS = re.compile(rb"[0-9]{12,}")
 
 
@@ -112,45 +112,50 @@ class _Scanner:
                 self.domain_owner[h.lower().strip(".")].add(env)
         self._prefilter = {env: self._literals_of_others(env) for env in envs}
 
-    def _literals_of_others(self, env: str) -> tuple[re.Pattern[bytes] | None, frozenset[bytes]] | None:
-        """What a value in ``env`` must contain to reach another environment: a pattern of the others'
-        domains and token spellings (lower-cased, to be searched in lower-cased text) and the others'
-        account ids; None when nothing can reach another environment (then no resource is walked)."""
+    def _literals_of_others(self, env: str) -> _Needles | None:
+        """What a value in ``env`` must contain to reach another environment (None: nothing can, so no
+        resource is walked)."""
         accounts = frozenset(a.encode() for a, owners in self.account_owner.items() if env not in owners)
         names = {d for d, owners in self.domain_owner.items() if d and env not in owners}
         mine = {t for t, owners in self.token_owner.items() if len(owners) == 1 and env not in owners}
         names |= set(token_variants(mine))  # the exact spellings the token pattern matches
         if not names and not accounts:
             return None
-        if any(_ESCAPED.search(x) for x in names):
-            return _EVERYTHING, accounts  # such a literal is not written verbatim: every resource is walked
         # bytes.lower() folds ASCII only, on both sides alike, so an exact spelling still matches after it
-        lowered = sorted({x.encode().lower() for x in names}, key=lambda x: (-len(x), x))
-        return (re.compile(b"|".join(re.escape(x) for x in lowered)) if lowered else None), accounts
+        lowered = tuple(sorted({x.encode().lower() for x in names}))
+        return _Needles(lowered, accounts, walk_all=any(_ESCAPED.search(x) for x in names))
 
     def may_reach(self, env: str, r: Resource) -> bool:
         """False only when no string of ``r`` can name another environment (see the module docstring)."""
-        pre = self._prefilter.get(env, (_EVERYTHING, frozenset()))
-        if pre is None:
+        needles = self._prefilter.get(env, _WALK_ALL)
+        if needles is None:
             return False
-        names, accounts = pre
         try:
-            text = orjson.dumps(r.attributes, option=orjson.OPT_NON_STR_KEYS)
-            if r.tags:
-                text += orjson.dumps(dict(r.tags), option=orjson.OPT_NON_STR_KEYS)
+            return needles.found_in(_serialised([r]))
         except TypeError:  # not serialisable as JSON (too deep, odd keys): walk it
             return True
-        if names is not None and names.search(text.lower()) is not None:
-            return True
-        if accounts:
-            # every run of digits, not only runs of exactly 12: JSON writes a control character before
-            # an account id as \u00XX, which joins the digits that the walk sees apart
-            for run in _DIGITS.findall(text):
-                if run in accounts or (
-                    len(run) > 12 and any(run[i : i + 12] in accounts for i in range(len(run) - 11))
-                ):
-                    return True
-        return False
+
+    def reaching(self, env: str, resources: Iterable[Resource]) -> Iterator[Resource]:
+        """The resources of ``env`` that :meth:`may_reach` another environment, in order. Checked a batch
+        at a time first: most batches hold none, and one call per batch costs less than one per resource."""
+        needles = self._prefilter.get(env, _WALK_ALL)
+        if needles is None:
+            return
+        batch: list[Resource] = []
+        for r in resources:
+            batch.append(r)
+            if len(batch) == _BATCH:
+                yield from self._batch(env, needles, batch)
+                batch = []
+        yield from self._batch(env, needles, batch)
+
+    def _batch(self, env: str, needles: _Needles, batch: list[Resource]) -> Iterator[Resource]:
+        try:
+            if not batch or not needles.found_in(_serialised(batch)):
+                return
+        except TypeError:  # one of them is not serialisable: each is checked alone
+            pass
+        yield from (r for r in batch if self.may_reach(env, r))
 
     def reached(self, env: str, value: str) -> dict[str, list[str]]:
         """Other environment -> reasons, for one string value found in ``env``."""
@@ -182,6 +187,48 @@ class _Scanner:
             if owners:
                 return owners
         return None
+
+
+_BATCH = 64
+# Above this many foreign accounts, digit runs are looked up in a set instead of each account searched for.
+_FEW_ACCOUNTS = 16
+
+
+def _serialised(resources: Sequence[Resource]) -> bytes:
+    """The text of ``resources``' attributes and tags (a superset of what :func:`_resource_strings` yields)."""
+    return orjson.dumps(
+        [[r.attributes, dict(r.tags)] if r.tags else r.attributes for r in resources],
+        option=orjson.OPT_NON_STR_KEYS,
+    )
+
+
+@dataclass(frozen=True)
+class _Needles:
+    """Another environment's traces, as plain text: domains and token spellings (lower-cased, looked for in
+    lower-cased text) and account ids. ``walk_all``: some literal would not be written verbatim in JSON."""
+
+    names: tuple[bytes, ...]
+    accounts: frozenset[bytes]
+    walk_all: bool = False
+
+    def found_in(self, text: bytes) -> bool:
+        if self.walk_all:
+            return True
+        if self.names:
+            low = text.lower()
+            if any(n in low for n in self.names):
+                return True
+        if len(self.accounts) <= _FEW_ACCOUNTS:
+            return any(a in text for a in self.accounts)
+        # every run of digits, not only runs of exactly 12: JSON writes a control character before an
+        # account id as \u00XX, which joins the digits that the walk sees apart
+        for run in _DIGITS.findall(text):
+            if run in self.accounts or any(run[i : i + 12] in self.accounts for i in range(len(run) - 11)):
+                return True
+        return False
+
+
+_WALK_ALL = _Needles((), frozenset(), walk_all=True)
 
 
 def _strings(value: Json, path: str) -> Iterator[tuple[str, str]]:
@@ -216,9 +263,7 @@ def find_cross_env_references(inventories: Sequence[Inventory], rules: Rules) ->
     for inv in inventories:
         env = inv.environment
         ordered = sorted(inv.snapshots, key=lambda s: s.role != "declared")
-        for r in (r for snap in ordered for r in snap.resources):
-            if not scanner.may_reach(env, r):
-                continue
+        for r in scanner.reaching(env, (r for snap in ordered for r in snap.resources)):
             for path, value in _resource_strings(r):
                 if is_redacted(value):
                     continue
