@@ -27,7 +27,14 @@ from conftest import account_session, new_account
 from parity.cli import main
 from parity.config import load_config
 from parity.errors import ConfigError
-from parity.redact import Redactor, is_redacted, redact_secret_keyed, redact_url_passwords
+from parity.redact import (
+    Redactor,
+    is_redacted,
+    looks_secret,
+    redact_secret_keyed,
+    redact_secret_keys_in_place,
+    redact_url_passwords,
+)
 from parity.sources.aws import guard
 from parity.sources.aws.session import AwsSession
 from parity.sources.aws.types.route53 import dns_name, record_native_id
@@ -161,22 +168,40 @@ def test_code_vs_live_agree_on_a_hashed_tag_and_nothing_is_shown_or_stored(
     assert change["left"] != change["right"] and secret not in json.dumps(doc)
 
 
+def _reference_rule(value: Any, redactor: Redactor) -> Any:
+    """The rule written the plainest way (recursion, every container rebuilt), independent of parity.redact's
+    walk: a value under a secret-looking key becomes its marker, null stays null."""
+    if isinstance(value, dict):
+        return {
+            k: (v if v is None else redactor.redact(v)) if looks_secret(k) else _reference_rule(v, redactor)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_reference_rule(v, redactor) for v in value]
+    return value
+
+
+_KEYS = st.sampled_from(["tags", "db_password", "apiKey", "name", "token_expiry", "client-secret", "value", "x"])
+
+
 @given(st.recursive(st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=8),
                     lambda kids: st.lists(kids, max_size=3)
-                    | st.dictionaries(st.sampled_from(["tags", "db_password", "apiKey", "name", "token_expiry",
-                                                       "client-secret", "value", "x"]), kids, max_size=4),
+                    | st.dictionaries(_KEYS | st.text(max_size=12), kids, max_size=4),
                     max_leaves=12))  # fmt: skip
 @settings(max_examples=200, deadline=None)
-def test_live_rule_is_the_terraform_rule(tree: Any) -> None:
-    """The AWS side's hashing by key name gives exactly what the Terraform readers give for the same values."""
-    from parity.sources.terraform.common import redact_secret_keys
-
+def test_live_and_terraform_redaction_follow_one_rule(tree: Any) -> None:
+    """The AWS side (copying) and the Terraform readers (in place) both give what the plain rule gives."""
     redactor = Redactor(b"parity-tests-fixed-key-0123456789")
     before = copy.deepcopy(tree)
-    terraform = copy.deepcopy({"v": tree})
-    redact_secret_keys(terraform, redactor)
-    assert redact_secret_keyed({"v": tree}, redactor) == terraform
+    wrapped = {"v": tree}
+    expected = _reference_rule(wrapped, redactor)
+    live = redact_secret_keyed(wrapped, redactor)
+    assert live == expected
     assert tree == before  # never changed in place
+    assert (live is wrapped) == (expected == wrapped)  # the input itself exactly when nothing is secret
+    terraform = copy.deepcopy(wrapped)
+    assert redact_secret_keys_in_place(terraform, redactor) == (expected != wrapped)
+    assert terraform == expected
 
 
 # 2. An endpoint that answers with HTML or garbage: a coverage gap, and nothing of the body is shown ----------

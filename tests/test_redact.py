@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from parity.errors import ParityError
-from parity.redact import Redactor, is_redacted, looks_secret
+from parity.redact import Redactor, is_redacted, looks_secret, redact_secret_keyed, redact_secret_keys_in_place
 
 
 @pytest.mark.parametrize(
@@ -130,3 +132,41 @@ def test_a_key_file_that_is_a_folder_or_a_short_env_key_is_a_clear_error(
     monkeypatch.setenv("PARITY_HASH_KEY", "short")
     with pytest.raises(ParityError, match="PARITY_HASH_KEY"):
         Redactor.for_state_dir(tmp_path)
+
+
+def test_values_under_secret_keys_on_an_example() -> None:
+    r = Redactor(b"k" * 32)
+    marker = r.redact("earlier")
+    attrs: dict[str, Any] = {
+        "name": "db",
+        "DB_PASSWORD": "hunter2",
+        "password_policy": "strict",  # about a secret, not one
+        "token": None,  # null stays null: "unset" stays visible
+        "tags": OrderedDict({"apiKey": {"nested": [1]}, "Name": "x"}),  # a whole object becomes one marker
+        "rules": [{"client-secret": 5}, "s", [{"sas_token": marker}]],  # an existing marker stays as it is
+        7: "not a name",
+    }
+    expected = {
+        "name": "db",
+        "DB_PASSWORD": r.redact("hunter2"),
+        "password_policy": "strict",
+        "token": None,
+        "tags": {"apiKey": r.redact({"nested": [1]}), "Name": "x"},
+        "rules": [{"client-secret": r.redact(5)}, "s", [{"sas_token": marker}]],
+        7: "not a name",
+    }
+    out = redact_secret_keyed(attrs, r)
+    assert out == expected and type(out["tags"]) is dict
+    assert attrs["DB_PASSWORD"] == "hunter2" and attrs["tags"]["apiKey"] == {"nested": [1]}  # the input is kept
+    plain = {**attrs, "tags": dict(attrs["tags"])}  # the in-place walk descends plain dicts (what parsers make)
+    assert redact_secret_keys_in_place(plain, r) and plain == expected
+    unchanged = {"tags": {"Name": "x"}, "rules": [{"sas_token": marker, "token": None}]}
+    assert redact_secret_keyed(unchanged, r) is unchanged
+    assert not redact_secret_keys_in_place(unchanged, r)
+
+
+def test_redaction_walks_nesting_deeper_than_the_recursion_limit() -> None:
+    deep: Any = {"password": "x"}
+    for _ in range(5000):
+        deep = [deep]
+    assert redact_secret_keys_in_place(deep, Redactor(b"k" * 32))

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parity.config import TerraformPlanSource, TerraformStateSource
 from parity.model import Snapshot
 from parity.redact import Redactor
 from parity.registry import CollectContext
-from parity.sources.terraform.common import format_index
+from parity.sources.terraform.common import _DIGITS_ONLY, _LONG_INT, _LONG_RUN, format_index
 from parity.sources.terraform.plan import collect_plan
 from parity.sources.terraform.state import collect_state
 
@@ -148,3 +150,18 @@ def test_plan_with_a_deposed_object_reads_the_current_one(tmp_path: Path, redact
         ("aws_instance.web", "i-new", "t3.micro")
     ]
     assert [(r.key, r.id) for r in live.resources] == [("aws_instance.web", "i-new")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.text("0123456789", min_size=15, max_size=21), st.sampled_from('-.eE"a ,:[]{}\u0663')),
+        max_size=6,
+    ).map("".join)
+)
+def test_the_long_integer_prefilter_never_hides_one(text: str) -> None:
+    # load_json runs the exact pattern only where a translate-and-find sees 19 ASCII digits in a row; a
+    # number JSON can hold is ASCII digits (the pattern's \d also takes other scripts' digits, in strings)
+    m = _LONG_INT.search(text)
+    if m is not None and m.group().isascii():
+        assert _LONG_RUN in text.encode().translate(_DIGITS_ONLY)

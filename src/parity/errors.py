@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 
 class ParityError(Exception):
     """Base for every error that is the user's input or environment, not a bug."""
@@ -32,3 +34,23 @@ class ConfigError(InputError):
 
 class UsageError(ParityError):
     """The command line names something that does not exist (an unknown environment, finding, ...)."""
+
+
+def type_word(value: object, *, mapping: str = "an object") -> str:
+    """A short type word for an error message: ``a list``, ``null``, ... (never the value: it may be a secret).
+
+    ``mapping`` is the word for a mapping: the Terraform readers say "an object" (JSON's word), promotion
+    says "a mapping" (:func:`parity.promotion.artifacts.shape`); both wordings are in messages users see."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):  # before int: a bool is an int to isinstance
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, Mapping):
+        return mapping
+    return "an unsupported value"

@@ -8,13 +8,13 @@ without that key (unlike a plain hash of a short password).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import hmac
 import os
 import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -102,37 +102,77 @@ class Redactor:
         return cls(key)
 
 
-@functools.lru_cache(maxsize=8192)
-def _secret_key(name: str) -> bool:
-    return looks_secret(name)
+# Setting names repeat across thousands of resources; remembering the verdict keeps the per-key cost of a
+# 100,000-resource state to one dict lookup. Bounded so hostile input cannot grow it without end.
+_SECRET_CACHE: dict[str, bool] = {}
+_SECRET_CACHE_MAX = 100_000
+
+
+def _is_secret_key(name: object) -> bool:
+    if not isinstance(name, str):
+        return False  # only built (not parsed) data has other keys; none of them names a secret
+    hit = _SECRET_CACHE.get(name)
+    if hit is None:
+        hit = looks_secret(name)
+        if len(_SECRET_CACHE) < _SECRET_CACHE_MAX:
+            _SECRET_CACHE[name] = hit
+    return hit
+
+
+def redact_secret_keys_in_place(root: dict[str, Json] | list[Json], redactor: Redactor) -> bool:
+    """Replace, in place, every value under a key that :func:`looks_secret` by its marker, at any depth of
+    objects and lists (a whole object or list under such a key becomes one marker; null stays null).
+    True when something was replaced.
+
+    The one implementation of the rule: the Terraform readers apply it to the attributes they parsed, live
+    sources (through :func:`redact_secret_keyed`) to what they build, so a tag ``db_password = "x"`` is the
+    same marker in code and live. Only plain dicts and lists are descended (what a JSON parser makes).
+    A value orjson cannot serialise (nested deeper than 254 levels) raises ``orjson.JSONEncodeError``."""
+    # An explicit stack rather than recursion: this runs over every instance of a state (the benchmarked
+    # path), and a parsed file may nest deeper than Python's recursion limit.
+    cache = _SECRET_CACHE
+    changed = False
+    stack: list[Any] = [root]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            for k, v in node.items():
+                secret = cache.get(k)
+                if secret is None:
+                    secret = _is_secret_key(k)
+                if secret:
+                    if v is not None:
+                        new = redactor.redact(v)
+                        if new is not v:  # an existing marker is kept as it is
+                            node[k] = new  # same key: safe while iterating
+                            changed = True
+                elif type(v) is dict or type(v) is list:
+                    stack.append(v)
+        else:
+            for v in node:
+                if type(v) is dict or type(v) is list:
+                    stack.append(v)
+    return changed
+
+
+def _plain_copy(value: Json) -> Json:
+    """``value`` with every object and list (subclasses included) copied as a plain dict or list."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    return value
 
 
 def redact_secret_keyed(value: Json, redactor: Redactor) -> Json:
-    """``value`` with every value under a key that :func:`looks_secret` replaced by its marker, at any depth
-    of objects and lists (a whole object or list under such a key becomes one marker; null stays null).
-
-    The rule the Terraform readers apply to a state's attributes (``redact_secret_keys`` in
-    :mod:`parity.sources.terraform.common`), for live sources to apply to what they build, so a tag
-    ``db_password = "x"`` is the same marker in code and live. Never changes ``value``: containers are
-    copied where something below them is replaced and shared otherwise."""
-    if isinstance(value, dict):
-        out: dict[str, Json] | None = None
-        for k, v in value.items():
-            if isinstance(k, str) and _secret_key(k):
-                new: Json = v if v is None else redactor.redact(v)
-            elif isinstance(v, dict | list):
-                new = redact_secret_keyed(v, redactor)
-            else:
-                continue
-            if new is not v:
-                if out is None:
-                    out = dict(value)
-                out[k] = new
-        return value if out is None else out
-    if isinstance(value, list):
-        items = [redact_secret_keyed(x, redactor) if isinstance(x, dict | list) else x for x in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
-    return value
+    """:func:`redact_secret_keys_in_place` for a value that must not change: ``value`` itself when nothing
+    in it is secret, else a copy (every object and list copied) with the markers in place."""
+    if not isinstance(value, dict | list):
+        return value
+    # Redacting a throw-away copy keeps a single implementation of the rule; live resources are small, so
+    # the copy costs little next to the API calls that fetched them.
+    out = _plain_copy(value)
+    return out if redact_secret_keys_in_place(out, redactor) else value
 
 
 # The password of a URL's user information: scheme://user:PASSWORD@host. The password runs to the last "@"

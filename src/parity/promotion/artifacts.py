@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from parity.config import ArtifactKind
+from parity.errors import type_word
 from parity.model import REDACTED_PREFIX, Json, Resource
 from parity.normalize.placeholders import Placeholders
 from parity.promotion.reference import reference_problem, split_reference
@@ -115,20 +116,9 @@ MAX_NOTES_PER_RESOURCE = 5
 
 
 def shape(value: Json) -> str:
-    """A short type word for messages (never the value: it may be a secret)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return "an unsupported value"
+    """A short type word for messages (never the value: it may be a secret); promotion calls a mapping
+    "a mapping"."""
+    return type_word(value, mapping="a mapping")
 
 
 def shown_value(text: str, limit: int = 120) -> str:

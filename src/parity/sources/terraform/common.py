@@ -11,8 +11,9 @@ rules, so a state and a plan of the same code give resources that pair with each
 - ``tags``: ``attributes["tags"]`` when it is a mapping of strings to strings, else empty.
 - ``attributes``: Terraform's values with every secret replaced by a ``<redacted:...>`` marker: the paths
   Terraform itself marks sensitive, and every value (at any depth) under a key that
-  :func:`parity.redact.looks_secret`. JSON-string values (policy documents) are kept as strings;
-  normalisation happens later, on both sides alike.
+  :func:`parity.redact.looks_secret` (:func:`parity.redact.redact_secret_keys_in_place`, the rule live
+  sources apply too). JSON-string values (policy documents) are kept as strings; normalisation happens
+  later, on both sides alike.
 
 Per-instance problems raise :class:`ShapeError`; the readers turn it into an
 :class:`parity.errors.InputError` naming the file and the address, so no KeyError/TypeError escapes.
@@ -20,20 +21,18 @@ Per-instance problems raise :class:`ShapeError`; the readers turn it into an
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from parity.errors import InputError
+from parity.errors import InputError, type_word
 from parity.model import Json, Location, Resource
-from parity.redact import Redactor, looks_secret, redact_paths
+from parity.redact import Redactor, redact_paths
 from parity.sources import files
 from parity.sources.config.yamlio import json_document
 
@@ -60,26 +59,11 @@ class ShapeError(Exception):
     """A resource or instance does not have the shape Terraform writes; the message says what is wrong."""
 
 
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building a big tree of fresh objects.
-
-    Parsing a large state allocates millions of objects that all stay alive; each automatic collection
-    would scan them again (measured: a 100,000-resource state parses 6x faster with it paused).
-    The parsed JSON holds no cycles, so nothing is left for the collector to miss.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 # An integer literal that may not fit 64 bits (orjson reads those as a float, losing digits: two different
 # values could then compare equal). Also matches such digits inside strings: that only costs the slower parse.
 _LONG_INT = re.compile(r"(?<![\w.\"])-?\d{19,}(?![\d.eE])")
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))  # ASCII digits to 0, all else a space
+_LONG_RUN = b"0" * 19
 
 
 def load_json(path: Path, shown: str) -> Any:
@@ -88,7 +72,9 @@ def load_json(path: Path, shown: str) -> Any:
     An integer past 64 bits is kept as its decimal string (:func:`parity.model.json_int`), as the config
     sources do, instead of the float orjson would make of it."""
     text = files.read_text(path, shown)
-    if _LONG_INT.search(text) is None:
+    # The exact pattern costs several times the parse itself (a look-behind tried at every character), so
+    # it runs only where 19 digits stand in a row: found by a C-level translate and substring search.
+    if _LONG_RUN not in text.encode().translate(_DIGITS_ONLY) or _LONG_INT.search(text) is None:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError as e:
@@ -138,28 +124,10 @@ def hcl_quote(text: str) -> str:
     return "".join(out)
 
 
-def describe(value: Json) -> str:
-    """A short type word for error messages (never the value: it may be a secret)."""
-    if value is None:
-        return "null"
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value), "a number")
-
-
 # Redaction ------------------------------------------------------------------------------------------
 
-# Attribute names repeat across thousands of instances; remembering the verdict keeps the per-key cost
-# of a 100,000-resource state to one dict lookup. Bounded so hostile input cannot grow it without end.
-_SECRET_CACHE: dict[str, bool] = {}
-_SECRET_CACHE_MAX = 100_000
-
-
-def _is_secret_key(name: str) -> bool:
-    hit = _SECRET_CACHE.get(name)
-    if hit is None:
-        hit = looks_secret(name)
-        if len(_SECRET_CACHE) < _SECRET_CACHE_MAX:
-            _SECRET_CACHE[name] = hit
-    return hit
+# orjson serialises at most 254 levels deep; nothing real is nested that deep.
+TOO_DEEP_TO_HASH = "a sensitive value is nested too deeply to hash"
 
 
 def redact_value(redactor: Redactor, value: Json) -> Json:
@@ -169,30 +137,7 @@ def redact_value(redactor: Redactor, value: Json) -> Json:
     try:
         return redactor.redact(value)
     except orjson.JSONEncodeError:
-        # orjson serialises at most 254 levels deep; nothing real is nested that deep.
-        raise ShapeError("a sensitive value is nested too deeply to hash") from None
-
-
-def redact_secret_keys(attrs: dict[str, Json], redactor: Redactor) -> None:
-    """Replace, in place, every value whose key looks secret, at any depth of objects and lists."""
-    cache = _SECRET_CACHE
-    stack: list[Any] = [attrs]
-    while stack:
-        node = stack.pop()
-        if type(node) is dict:
-            for k, v in node.items():
-                secret = cache.get(k)
-                if secret is None:
-                    secret = _is_secret_key(k)
-                if secret:
-                    if v is not None:
-                        node[k] = redact_value(redactor, v)
-                elif type(v) is dict or type(v) is list:
-                    stack.append(v)
-        else:
-            for v in node:
-                if type(v) is dict or type(v) is list:
-                    stack.append(v)
+        raise ShapeError(TOO_DEEP_TO_HASH) from None
 
 
 def redact_declared_secret_paths(type_: str, attrs: dict[str, Json], redactor: Redactor) -> dict[str, Json]:
@@ -227,7 +172,7 @@ def redact_sensitive_paths(attrs: dict[str, Json], paths: Json, redactor: Redact
     if paths is None:
         return
     if not isinstance(paths, list):
-        raise ShapeError(f"sensitive_attributes is {describe(paths)}, expected a list of paths")
+        raise ShapeError(f"sensitive_attributes is {type_word(paths)}, expected a list of paths")
     for path in paths:
         if not isinstance(path, list) or not path:
             continue

@@ -28,23 +28,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from parity.config import TerraformPlanSource
-from parity.errors import InputError
+from parity.errors import InputError, type_word
 from parity.model import Coverage, CoverageGap, Json, Snapshot
-from parity.redact import Redactor
+from parity.normalize.gcpause import paused_gc
+from parity.redact import Redactor, redact_secret_keys_in_place
 from parity.registry import CollectContext, register_source
 from parity.sources import files
 from parity.sources.terraform.common import (
+    TOO_DEEP_TO_HASH,
     Instance,
     ShapeError,
     assign_keys,
-    describe,
     format_index,
-    gc_paused,
     load_json,
     make_instance,
     redact_declared_secret_paths,
-    redact_secret_keys,
     redact_sensitive_mirror,
     to_resource,
 )
@@ -65,7 +66,7 @@ class PlanRead:
 @register_source(KIND, "`terraform show -json` plan output: declared state and, from a refresh, live state")
 def collect_plan(spec: TerraformPlanSource, ctx: CollectContext) -> Sequence[Snapshot]:
     reads: list[PlanRead] = []
-    with gc_paused():
+    with paused_gc():
         for path, _root in files.expand(ctx.base_dir, spec.path, (".json",)):
             shown = files.display(path, ctx.base_dir)
             ctx.report(f"reading {shown}")
@@ -124,13 +125,13 @@ def _check_header(data: Json, shown: str) -> None:
         raise InputError(shown, f"is not `terraform show -json` plan output: it has no format_version{hint}")
     fv = data["format_version"]
     if not isinstance(fv, str) or fv.split(".")[0] != "1":
-        what = repr(fv) if isinstance(fv, str) else describe(fv)
+        what = repr(fv) if isinstance(fv, str) else type_word(fv)
         raise InputError(shown, f"unsupported plan format_version {what} (parity reads 1.x, Terraform 0.12 and later)")
 
 
 def _section(value: Json, name: str, shown: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise InputError(shown, f"{name} is {describe(value)}, expected an object")
+        raise InputError(shown, f"{name} is {type_word(value)}, expected an object")
     return value
 
 
@@ -143,13 +144,13 @@ def _modules(values: dict[str, Any], name: str, shown: str) -> Iterator[tuple[st
     while stack:
         mod, where = stack.pop()
         if not isinstance(mod, dict):
-            raise InputError(shown, f"{where} is {describe(mod)}, expected an object")
+            raise InputError(shown, f"{where} is {type_word(mod)}, expected an object")
         resources = mod.get("resources", [])
         children = mod.get("child_modules", [])
         if not isinstance(resources, list):
-            raise InputError(shown, f"{where}.resources is {describe(resources)}, expected a list")
+            raise InputError(shown, f"{where}.resources is {type_word(resources)}, expected a list")
         if not isinstance(children, list):
-            raise InputError(shown, f"{where}.child_modules is {describe(children)}, expected a list")
+            raise InputError(shown, f"{where}.child_modules is {type_word(children)}, expected a list")
         yield where, resources
         label = mod.get("address") if isinstance(mod.get("address"), str) else where
         stack.extend((c, f"{label}.child_modules[{n}]") for n, c in reversed(list(enumerate(children))))
@@ -166,7 +167,7 @@ def _read_values(values: Json, name: str, shown: str, redactor: Redactor) -> lis
             at = f"{where}.resources[{n}]"
             try:
                 if not isinstance(res, dict):
-                    raise ShapeError(f"is {describe(res)}, expected an object")
+                    raise ShapeError(f"is {type_word(res)}, expected an object")
                 head = _head(res)
                 if head is None or res.get("deposed_key"):
                     continue  # a data source, or a deposed object (as the state reader: about to be destroyed)
@@ -205,10 +206,13 @@ def _instance(head: tuple[str, str, str], values: Json, sensitive: Json, redacto
     if values is None:
         values = {}
     if not isinstance(values, dict):
-        raise ShapeError(f"values are {describe(values)}, expected an object")
+        raise ShapeError(f"values are {type_word(values)}, expected an object")
     if sensitive is not None and sensitive is not False:
         redact_sensitive_mirror(values, sensitive, redactor)
-    redact_secret_keys(values, redactor)
+    try:
+        redact_secret_keys_in_place(values, redactor)
+    except orjson.JSONEncodeError:
+        raise ShapeError(TOO_DEEP_TO_HASH) from None
     values = redact_declared_secret_paths(type_, values, redactor)
     return make_instance(address, type_, name, values, shown)
 
@@ -218,13 +222,13 @@ def _apply_drift(live: list[Instance], drift: Json, shown: str, redactor: Redact
     if drift is None:
         return list(live)
     if not isinstance(drift, list):
-        raise InputError(shown, f"resource_drift is {describe(drift)}, expected a list")
+        raise InputError(shown, f"resource_drift is {type_word(drift)}, expected a list")
     before: dict[str, Instance | None] = {}
     for n, entry in enumerate(drift):
         at = f"resource_drift[{n}]"
         try:
             if not isinstance(entry, dict):
-                raise ShapeError(f"is {describe(entry)}, expected an object")
+                raise ShapeError(f"is {type_word(entry)}, expected an object")
             head = _head(entry)
             if head is None or entry.get("deposed"):
                 continue  # a deposed object drifted: it shares the current object's address and is skipped
@@ -233,7 +237,7 @@ def _apply_drift(live: list[Instance], drift: Json, shown: str, redactor: Redact
                 raise ShapeError("the address appears twice")
             change = entry.get("change")
             if not isinstance(change, dict):
-                raise ShapeError(f"change is {describe(change)}, expected an object")
+                raise ShapeError(f"change is {type_word(change)}, expected an object")
             old = change.get("before")
             before[at] = None if old is None else _instance(head, old, change.get("before_sensitive"), redactor, shown)
         except ShapeError as e:

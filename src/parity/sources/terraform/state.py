@@ -20,23 +20,24 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from parity.config import TerraformStateSource
-from parity.errors import InputError
+from parity.errors import InputError, type_word
 from parity.model import Coverage, Json, Snapshot
-from parity.redact import Redactor
+from parity.normalize.gcpause import paused_gc
+from parity.redact import Redactor, redact_secret_keys_in_place
 from parity.registry import CollectContext, register_source
 from parity.sources import files
 from parity.sources.terraform.common import (
+    TOO_DEEP_TO_HASH,
     Instance,
     ShapeError,
     assign_keys,
-    describe,
     format_index,
-    gc_paused,
     load_json,
     make_instance,
     redact_declared_secret_paths,
-    redact_secret_keys,
     redact_sensitive_paths,
     to_resource,
 )
@@ -48,7 +49,7 @@ _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z
 @register_source(KIND, "Terraform state files (format version 4: Terraform 0.12 and later)")
 def collect_state(spec: TerraformStateSource, ctx: CollectContext) -> Sequence[Snapshot]:
     per_file: list[tuple[str, list[Instance]]] = []
-    with gc_paused():
+    with paused_gc():
         for path, _root in files.expand(ctx.base_dir, spec.path, (".tfstate",)):
             shown = files.display(path, ctx.base_dir)
             ctx.report(f"reading {shown}")
@@ -71,7 +72,7 @@ def collect_state(spec: TerraformStateSource, ctx: CollectContext) -> Sequence[S
 def check_header(data: Json, shown: str) -> None:
     """Refuse anything that is not a version-4 state written by Terraform 0.12 or later."""
     if not isinstance(data, dict):
-        raise InputError(shown, f"is not a Terraform state: the top level is {describe(data)}, not an object")
+        raise InputError(shown, f"is not a Terraform state: the top level is {type_word(data)}, not an object")
     if "version" not in data:
         hint = (
             " (it looks like `terraform show -json` output: use kind terraform-plan)"
@@ -81,7 +82,7 @@ def check_header(data: Json, shown: str) -> None:
         raise InputError(shown, f'is not a Terraform state: it has no "version"{hint}')
     version = data["version"]
     if version != 4 or isinstance(version, bool) or not isinstance(version, int):
-        shown_v = version if isinstance(version, int | float) and not isinstance(version, bool) else describe(version)
+        shown_v = version if isinstance(version, int | float) and not isinstance(version, bool) else type_word(version)
         raise InputError(
             shown,
             f"unsupported state format version {shown_v} (parity reads version 4, written by Terraform 0.12 and later)",
@@ -89,7 +90,7 @@ def check_header(data: Json, shown: str) -> None:
     tf = data.get("terraform_version")
     m = _VERSION.fullmatch(tf) if isinstance(tf, str) else None
     if m is None:
-        what = repr(tf[:40]) if isinstance(tf, str) else describe(tf)
+        what = repr(tf[:40]) if isinstance(tf, str) else type_word(tf)
         raise InputError(shown, f"terraform_version {what} is not a Terraform version such as 1.5.7")
     if (int(m.group(1)), int(m.group(2))) < (0, 12):
         raise InputError(
@@ -106,7 +107,7 @@ def read_state(data: Json, shown: str, redactor: Redactor) -> list[Instance]:
     if resources is None:
         return []
     if not isinstance(resources, list):
-        raise InputError(shown, f'"resources" is {describe(resources)}, expected a list')
+        raise InputError(shown, f'"resources" is {type_word(resources)}, expected a list')
     out: list[Instance] = []
     seen: set[str] = set()
     for n, res in enumerate(resources):
@@ -116,7 +117,7 @@ def read_state(data: Json, shown: str, redactor: Redactor) -> list[Instance]:
             instances = _managed_instances(res)
             for inst in instances:
                 if not isinstance(inst, dict):
-                    raise ShapeError(f"an instance is {describe(inst)}, expected an object")
+                    raise ShapeError(f"an instance is {type_word(inst)}, expected an object")
                 if inst.get("deposed") is not None:
                     continue
                 where = base + format_index(inst.get("index_key"))
@@ -132,14 +133,14 @@ def read_state(data: Json, shown: str, redactor: Redactor) -> list[Instance]:
 def _base_address(res: Json) -> str:
     """The resource's address without an instance key: ``module.a.aws_s3_bucket.logs``."""
     if not isinstance(res, dict):
-        raise ShapeError(f"is {describe(res)}, expected an object")
+        raise ShapeError(f"is {type_word(res)}, expected an object")
     type_, name, module = res.get("type"), res.get("name"), res.get("module")
     if not isinstance(type_, str) or not type_:
         raise ShapeError('has no "type"')
     if not isinstance(name, str) or not name:
         raise ShapeError(f'({type_}) has no "name"')
     if module is not None and not isinstance(module, str):
-        raise ShapeError(f'"module" is {describe(module)}, expected a string')
+        raise ShapeError(f'"module" is {type_word(module)}, expected a string')
     return f"{module}.{type_}.{name}" if module else f"{type_}.{name}"
 
 
@@ -154,7 +155,7 @@ def _managed_instances(res: dict[str, Any]) -> list[Any]:
         )
     instances = res.get("instances", [])
     if not isinstance(instances, list):
-        raise ShapeError(f'"instances" is {describe(instances)}, expected a list')
+        raise ShapeError(f'"instances" is {type_word(instances)}, expected a list')
     return instances
 
 
@@ -167,8 +168,11 @@ def _instance(res: dict[str, Any], inst: dict[str, Any], address: str, redactor:
     if attrs is None:
         attrs = {}
     if not isinstance(attrs, dict):
-        raise ShapeError(f"attributes are {describe(attrs)}, expected an object")
+        raise ShapeError(f"attributes are {type_word(attrs)}, expected an object")
     redact_sensitive_paths(attrs, inst.get("sensitive_attributes"), redactor)
-    redact_secret_keys(attrs, redactor)
+    try:
+        redact_secret_keys_in_place(attrs, redactor)
+    except orjson.JSONEncodeError:
+        raise ShapeError(TOO_DEEP_TO_HASH) from None
     attrs = redact_declared_secret_paths(res["type"], attrs, redactor)
     return make_instance(address, res["type"], res["name"], attrs, shown, flat=flat)
