@@ -126,6 +126,132 @@ def test_hcl_heredoc_reads_the_same_with_crlf_line_ends(tmp_path: Path, redactor
     assert lf == crlf == {"locals": {"script": "echo one\necho two"}}
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "line", "said"),
+    [
+        ("app.tfvars", 'region = "a"\nsize   = 2\n\n# again\nregion = "b"\n', 5, "'region' is set twice"),
+        ("main.tf", 'region = "a"\nregion = "b"\n', 2, "'region' is set twice"),
+        ("main.tf", 'resource "a" "b" {\n  ingress {\n    port = 1\n    port = 2\n  }\n}\n', 4, "'port' is set twice"),
+        # Terraform: "Duplicate local value definition"; python-hcl2's blocks were merged, the last value winning
+        ("main.tf", "locals {\n  a = 1\n}\nlocals {\n  b = 2\n  a = 3\n}\n", 6, "'a' is set in two 'locals' blocks"),
+        ("app.tfvars", "locals {\n  a = 1\n}\nlocals {\n  a = 3\n}\n", 5, "'a' is set in two 'locals' blocks"),
+        # Terraform: "Duplicate backend configuration", "Duplicate required providers configuration"
+        (
+            "main.tf",
+            'terraform {\n  backend "s3" { bucket = "a" }\n}\nterraform {\n  backend "s3" { bucket = "b" }\n}\n',
+            5,
+            """'backend "s3"' is set in two 'terraform' blocks""",
+        ),
+        (
+            "main.tf",
+            "terraform {\n  required_providers {}\n}\nterraform {\n  required_providers {}\n}\n",
+            5,
+            "'required_providers' is set in two 'terraform' blocks",
+        ),
+        ("app.tfvars", 'region = "a"\nregion {\n}\n', 2, "'region' is both an attribute and a block"),
+    ],
+)
+def test_hcl_name_set_twice_is_an_error_with_file_and_line(
+    tmp_path: Path, redactor: Redactor, name: str, text: str, line: int, said: str
+) -> None:
+    """Terraform refuses each of these; reading the last value as if it were the only one would hide drift."""
+    with pytest.raises(InputError) as e:
+        _read(tmp_path, redactor, name, text)
+    assert e.value.file == name and e.value.line == line
+    assert said in e.value.message and "\n" not in str(e.value)
+
+
+@pytest.mark.parametrize("name", ["main.tf", "app.tfvars"])
+def test_hcl_blocks_terraform_repeats_are_all_kept(tmp_path: Path, redactor: Redactor, name: str) -> None:
+    text = """\
+resource "aws_security_group" "web" {
+  ingress {
+    from_port = 80
+  }
+  ingress {
+    from_port = 443
+  }
+}
+resource "aws_security_group" "db" {
+  ingress {
+    from_port = 5432
+  }
+}
+moved {
+  from = aws_instance.a
+  to   = aws_instance.b
+}
+moved {
+  from = aws_instance.c
+  to   = aws_instance.d
+}
+locals {
+  a = 1
+}
+locals {
+  b = 2
+}
+terraform {
+  required_version = ">= 1.5"
+  backend "s3" {
+    bucket = "state"
+  }
+}
+terraform {
+  required_version = "< 2.0"
+}
+"""
+    assert _read(tmp_path, redactor, name, text) == {
+        "resource": {
+            "aws_security_group": {
+                "web": {"ingress": [{"from_port": 80}, {"from_port": 443}]},
+                "db": {"ingress": [{"from_port": 5432}]},
+            }
+        },
+        # one list entry per block: merging them kept the last `moved` only
+        "moved": [
+            {"from": "aws_instance.a", "to": "aws_instance.b"},
+            {"from": "aws_instance.c", "to": "aws_instance.d"},
+        ],
+        "locals": {"a": 1, "b": 2},
+        # Terraform checks every required_version it is given
+        "terraform": {"required_version": [">= 1.5", "< 2.0"], "backend": {"s3": {"bucket": "state"}}},
+    }
+
+
+def test_hcl_object_key_set_twice_keeps_the_last_as_terraform_does(tmp_path: Path, redactor: Redactor) -> None:
+    """An object constructor is an expression, not a body: Terraform keeps the last value (terraform#28727)."""
+    text = 'tags = {\n  team = "a"\n  team = "b"\n}\n'
+    assert _read(tmp_path, redactor, "app.tfvars", text) == {"tags": {"team": "b"}}
+
+
+@pytest.mark.parametrize(
+    ("body", "value"),
+    [
+        ("    echo one\n      echo two\n    ", "echo one\n  echo two"),  # spaces (python-hcl2 already did this)
+        ("\techo one\n\t\techo two\n\t", "echo one\n\techo two"),  # tabs: python-hcl2 kept every tab
+        ("\t  echo one\n\t  echo two\n\t  ", "echo one\necho two"),  # tab then spaces on every line
+        ("\techo one\n    echo two\n", "echo one\n   echo two"),  # a tab counts as one character, as a space does
+        ("\t\techo one\n\n\t\techo two\n\t\t", "echo one\n\necho two"),  # an empty line does not count
+        ("    echo one\n  \n    echo two\n    ", "echo one\n  \necho two"),  # nor one of whitespace, kept as written
+        ("    ${var.cmd}\n      --flag\n    ", "${var.cmd}\n  --flag"),
+        ("\u00a0\u00a0echo one\n\u00a0\u00a0echo two\n", "echo one\necho two"),  # Go's unicode.IsSpace
+    ],
+)
+@pytest.mark.parametrize("name", ["main.tf", "app.tfvars"])
+def test_hcl_indented_heredoc_strips_common_whitespace_as_terraform_does(
+    tmp_path: Path, redactor: Redactor, name: str, body: str, value: str
+) -> None:
+    """Terraform cuts the smallest count of leading whitespace characters, tabs and spaces alike, from each
+    line that is not blank. The newline before the closing marker is dropped, as for `<<` heredocs."""
+    assert _read(tmp_path, redactor, name, f"script = <<-EOT\n{body}EOT\n") == {"script": value}
+
+
+def test_hcl_plain_heredoc_keeps_its_indentation(tmp_path: Path, redactor: Redactor) -> None:
+    text = "script = <<EOT\n\techo one\n    echo two\nEOT\n"
+    assert _read(tmp_path, redactor, "main.tf", text) == {"script": "\techo one\n    echo two"}
+
+
 # --- secrets inside values -------------------------------------------------------------------------------
 
 SECRET = "Zq9-s3cr3t-vAlue"

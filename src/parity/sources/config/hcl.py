@@ -6,9 +6,13 @@ other expression in ``${...}``. This module turns that into what a reader expect
 
 - labelled blocks become nested dicts keyed by their labels, merged across blocks:
   ``resource.aws_instance.web.instance_type``; a repeated label path becomes a list of bodies;
-- top-level unlabelled blocks (``locals``, ``terraform``) are merged into one dict;
-- nested unlabelled blocks (``lifecycle``, ``ebs_block_device``) are lists of bodies, as in
-  Terraform state, so ``ebs_block_device[1].device_name`` reads the same in both;
+- ``locals`` and ``terraform`` blocks are merged into one dict each, as Terraform reads them: a name set
+  in two of them is an error (Terraform refuses it), except ``required_version``, which becomes the list
+  of every constraint (Terraform applies each);
+- other unlabelled blocks (``lifecycle``, ``ebs_block_device``, top-level ``moved``/``import``) are lists of
+  bodies, as in Terraform state, so ``ebs_block_device[1].device_name`` reads the same in both;
+- ``<<-`` heredocs lose the indentation common to their non-blank lines, counting a tab as one
+  character like a space, as Terraform does (python-hcl2 counts spaces only);
 - string literals are unquoted and unescaped; other expressions lose the ``${...}`` wrapper
   (``var.size``, ``lower("X")``); interpolations inside strings stay (``"web-${var.env}"``).
 """
@@ -21,6 +25,8 @@ from typing import Any
 
 import hcl2
 from hcl2.rules.base import AttributeRule, BlockRule, BodyRule
+from hcl2.rules.strings import HeredocTrimTemplateRule
+from hcl2.walk import find_all
 from lark.exceptions import UnexpectedInput
 
 from parity.errors import InputError
@@ -35,6 +41,10 @@ _OPTIONS = hcl2.SerializationOptions(
     strip_string_quotes=False,
     preserve_scientific_notation=False,
 )
+# Top-level blocks that are one namespace however many blocks declare them (Terraform's configs parser).
+_NAMESPACES = frozenset({"locals", "terraform"})
+# Names a namespace may set in several blocks, every value applying.
+_REPEATABLE: dict[str, frozenset[str]] = {"terraform": frozenset({"required_version"})}
 _ESC = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -116,10 +126,10 @@ def _merge_blocks(out: dict[str, Json], key: str, items: list[dict[str, Any]], t
         labels, raw = _labels(item)
         body = _body(raw)
         if not labels:
-            if top:  # locals, terraform: one namespace however many blocks declare it
+            if top and key in _NAMESPACES:
                 merged = out.setdefault(key, {})
                 if isinstance(merged, dict):
-                    merged.update(body)
+                    _merge_namespace(merged, body, _REPEATABLE.get(key, frozenset()))
                 continue
             existing = out.setdefault(key, [])
             if isinstance(existing, list):
@@ -141,28 +151,129 @@ def _merge_blocks(out: dict[str, Json], key: str, items: list[dict[str, Any]], t
             node[last] = [node[last], body]  # e.g. two `provisioner "local-exec"` blocks
 
 
+def _merge_namespace(into: dict[str, Json], body: dict[str, Json], repeatable: frozenset[str]) -> None:
+    """One more block of a namespace; _refuse_redefined has refused a name set twice, so a name already
+    here is repeatable or a labelled block whose labels differ (``backend "s3"`` and ``backend "local"``)."""
+    for k, v in body.items():
+        had = into.get(k)
+        if k not in into:
+            into[k] = v
+        elif k in repeatable:
+            into[k] = [*had, v] if isinstance(had, list) else [had, v]
+        elif isinstance(had, dict) and isinstance(v, dict):
+            _merge_namespace(had, v, frozenset())
+        else:
+            into[k] = v
+
+
 def _line(rule: Any) -> int | None:
     line = getattr(getattr(rule, "_meta", None), "line", None)
     return line if isinstance(line, int) and line > 0 else None
 
 
+def _name(rule: AttributeRule | BlockRule) -> str:
+    """An attribute's name, or a block's type and labels as written (``backend "s3"``)."""
+    if isinstance(rule, AttributeRule):
+        return str(rule.identifier.serialize(_OPTIONS))
+    return " ".join(str(label.serialize(_OPTIONS)) for label in rule.labels)
+
+
+def _kind(block: BlockRule) -> str:
+    return str(block.labels[0].serialize(_OPTIONS))
+
+
 def _refuse_redefined(tree: Any, shown: str) -> None:
-    """Terraform refuses an attribute set twice in one body ("Attribute redefined"); python-hcl2 keeps the
-    last, so a file Terraform would not run would be read as if its second value were the only one."""
+    """Terraform refuses an attribute set twice in one body ("Attribute redefined") and a name set in two
+    ``locals`` (or ``terraform``) blocks ("Duplicate local value definition"); python-hcl2 keeps the last, so a
+    file Terraform would not run would be read as if its second value were the only one."""
     bodies = [tree.body]
     while bodies:
         body = bodies.pop()
         seen: dict[str, int | None] = {}
+        blocks: dict[str, int | None] = {}
         for child in body.children:
             if isinstance(child, AttributeRule):
-                name = str(child.identifier.serialize(_OPTIONS))
+                name = _name(child)
                 if name in seen:
                     first = seen[name]
                     where = f" (first set on line {first})" if first else ""
                     raise InputError(shown, f"attribute {name!r} is set twice in one block{where}", _line(child))
+                if name in blocks:  # python-hcl2 raises this without a line
+                    where = f" (block on line {blocks[name]})" if blocks[name] else ""
+                    raise InputError(shown, f"{name!r} is both an attribute and a block{where}", _line(child))
                 seen[name] = _line(child)
             elif isinstance(child, BlockRule):
+                kind = _kind(child)
+                if kind in seen:
+                    where = f" (attribute on line {seen[kind]})" if seen[kind] else ""
+                    raise InputError(shown, f"{kind!r} is both an attribute and a block{where}", _line(child))
+                blocks.setdefault(kind, _line(child))
                 bodies += [c for c in child.children if isinstance(c, BodyRule)]
+    namespaces: dict[str, dict[str, int | None]] = {}
+    for block in tree.body.children:
+        if not isinstance(block, BlockRule) or len(block.labels) != 1:
+            continue
+        kind = _kind(block)
+        if kind not in _NAMESPACES:
+            continue
+        known = namespaces.setdefault(kind, {})
+        mine: dict[str, int | None] = {}
+        for child in block.body.children:
+            if not isinstance(child, (AttributeRule, BlockRule)):
+                continue
+            name = _name(child)
+            if name in _REPEATABLE.get(kind, ()):
+                continue
+            if name in known:
+                first = known[name]
+                what = "attribute" if isinstance(child, AttributeRule) else "block"
+                where = f" (first on line {first})" if first else ""
+                raise InputError(shown, f"{what} {name!r} is set in two {kind!r} blocks{where}", _line(child))
+            mine.setdefault(name, _line(child))
+        known.update(mine)
+
+
+class _FlushHeredoc(HeredocTrimTemplateRule):
+    """``<<-`` as Terraform reads it (hclsyntax flushHeredocTemplateParts): the smallest count of leading
+    whitespace characters (tab and space alike) over the non-blank lines is cut from each of them; lines of
+    whitespace only are kept as written. python-hcl2 counts leading spaces only, so a tab-indented heredoc
+    kept its indentation and a tab-then-spaces one too. The newline before the closing marker is dropped, as
+    python-hcl2 does for ``<<`` heredocs, so both kinds read alike."""
+
+    def serialize(self, options: Any = None, context: Any = None) -> Any:
+        m = _HEREDOC.match(str(self.children[0].value))
+        if m is None:  # not the token shape this was written against: python-hcl2's own reading
+            return super().serialize(options, context)
+        body = m.group(2)
+        lines = body.removesuffix("\n").split("\n") if body else []
+        widths = [_indent(line) for line in lines]
+        cut = min((w for w, line in zip(widths, lines, strict=True) if w < len(line)), default=0)
+        kept = [line if w == len(line) else line[cut:] for w, line in zip(widths, lines, strict=True)]
+        text = "\n".join(kept)
+        # python-hcl2's quoted form, which scalar() reads back: a heredoc has no escapes of its own.
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+# The token python-hcl2 keeps: opener, body lines each ending in a newline, closing marker (maybe indented).
+_HEREDOC = re.compile(r"<<-([A-Za-z][A-Za-z0-9._-]*)\n(.*?)[ \t]*\1\n?\Z", re.DOTALL)
+# Go's unicode.IsSpace, which Terraform uses to measure a line's indentation.
+_GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
+    chr(c) for c in range(0x2000, 0x200B)
+}
+
+
+def _indent(line: str) -> int:
+    n = 0
+    while n < len(line) and line[n] in _GO_SPACE:
+        n += 1
+    return n
+
+
+def _flush_heredocs(tree: Any) -> None:
+    for node in list(find_all(tree, HeredocTrimTemplateRule)):
+        parent = node.parent
+        if parent is not None:
+            parent.children[node.index] = _FlushHeredoc(node.children, node._meta)
 
 
 def parse_hcl(text: str, shown: str) -> dict[str, Json]:
@@ -172,6 +283,7 @@ def parse_hcl(text: str, shown: str) -> dict[str, Json]:
     try:
         tree = hcl2.parses(text)
         _refuse_redefined(tree, shown)
+        _flush_heredocs(tree)
         raw = hcl2.serialize(tree, serialization_options=_OPTIONS)
     except UnexpectedInput as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
