@@ -18,6 +18,14 @@ not seen before. Changes matched by an ``expected`` rule are
 moved to ``Finding.suppressed`` (rule ``expected``); a pair whose every change is expected yields no
 finding, and :class:`MirrorResult.expected` lists all expected differences for the report.
 
+One Kubernetes object whose type differs between the sides only in the API version (staging's
+manifests moved a PodDisruptionBudget to ``policy/v1``, production's still declare ``policy/v1beta1``)
+is paired by the last pass (:func:`parity.compare.pairing.pair_api_versions`) and is one ``differs``:
+a change at :data:`API_VERSION_PATH` (``apiVersion``, ``policy/v1`` vs ``policy/v1beta1``), first, then
+whatever its attributes differ in; never two ``only_in``. Like every ``differs``, its type and key (so
+its id) are the left side's, stable while neither side's version moves; ``expected`` rules match it by
+either side's type and key.
+
 An unpaired resource is ``only_in`` unless its type is not fully covered on either side: a failed or
 denied listing is a coverage gap, never "deleted".
 
@@ -44,7 +52,7 @@ from parity.compare.envinfo import (
     summarize_paths,
 )
 from parity.compare.memo import ComparisonMemo
-from parity.compare.pairing import pair_resources
+from parity.compare.pairing import api_version, pair_resources
 from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
 from parity.config import Expected
@@ -55,6 +63,11 @@ from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import flat_drops, strip
 from parity.registry import type_info
+
+# The path of the difference between one Kubernetes object's two API versions (``policy/v1beta1`` in one
+# environment, ``policy/v1`` in the other): the manifest field that differs; ``expected`` and ``ignore``
+# rules name it like any path.
+API_VERSION_PATH = "apiVersion"
 
 
 @dataclass(frozen=True)
@@ -222,7 +235,7 @@ def _mirror_report(
         res_r = [r for r in res_r if r.type not in alternatives]
     ph_l = placeholders_for(left, rules, (right,))
     ph_r = placeholders_for(right, rules, (left,))
-    pairing = pair_resources(res_l, res_r, ph_l, ph_r, rules.pair_tags)
+    pairing = pair_resources(res_l, res_r, ph_l, ph_r, rules.pair_tags, api_versions=True)
 
     pairs = pairing.pairs
     if pairing.copies:  # an object seen twice on a side: each copy is compared with the partner(s)
@@ -234,11 +247,9 @@ def _mirror_report(
     found: dict[tuple[str, str, str, str], tuple[Resource, Resource, dict[_CK, Change], dict[_CK, Suppressed]]] = {}
     expected_rules = list(rules.expected)
     used_rules: set[int] = set()
-    for i, lv, rv in _unequal_pairs(pairs, ph_l, ph_r, kb, memo):
-        a, b = pairs[i]
-        changes = diff(lv, rv, kb.for_type(a.type).canonical)
-        if not changes:
-            continue
+
+    def note(a: Resource, b: Resource, changes: list[Change]) -> None:
+        """Record the changes of pair ``(a, b)``, each kept or suppressed by the first expected rule covering it."""
         slot = found.get((a.type, a.key, a.id, b.id))
         if slot is None:
             slot = found[(a.type, a.key, a.id, b.id)] = (a, b, {}, {})
@@ -257,10 +268,23 @@ def _mirror_report(
                     (a.type, a.key, a.id, b.id, *map(bytes.decode, ck)),
                     ExpectedDifference(a.type, a.key, envs, resources, c, reason),
                 )
+
+    # One Kubernetes object under two API versions of its type: the version is a difference of its own,
+    # listed first, whether or not the attributes differ too.
+    for x, y in pairing.across_versions:
+        for a in pairing.with_copies(x):
+            for b in pairing.with_copies(y):
+                note(a, b, [Change(API_VERSION_PATH, api_version(a.type), api_version(b.type))])
+    for i, lv, rv in _unequal_pairs(pairs, ph_l, ph_r, kb, memo):
+        a, b = pairs[i]
+        changes = diff(lv, rv, kb.for_type(a.type).canonical)
+        if changes:
+            note(a, b, changes)
     for a, b, kept_d, supp_d in found.values():
         if not kept_d:
             continue
         kept_l = list(kept_d.values())
+        other = f" ({b.type} in {R})" if b.type != a.type else ""
         findings.append(
             Finding(
                 kind="differs",
@@ -269,7 +293,8 @@ def _mirror_report(
                 key=a.key,
                 environments=envs,
                 resources={L: a.id, R: b.id},
-                message=f"{a.type} {label(a)} differs between {L} and {R}: {summarize_paths([c.path for c in kept_l])}",
+                message=f"{a.type} {label(a)} differs between {L} and {R}{other}: "
+                f"{summarize_paths([c.path for c in kept_l])}",
                 changes=tuple(kept_l),
                 suppressed=tuple(supp_d.values()),
                 location=a.location or b.location,

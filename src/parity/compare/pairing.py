@@ -1,14 +1,22 @@
 """Pairing the resources of two environments: which staging object is the mirror of which production one.
 
-Pairs are only ever made between resources of the same ``type``, and only for unambiguous 1:1 matches:
-a candidate key shared by exactly one unpaired resource on each side. Passes run in order, each over
-what is still unpaired:
+Pairs are made between resources of the same ``type`` (but for the API-version pass below), and only
+for unambiguous 1:1 matches: a candidate key shared by exactly one unpaired resource on each side.
+Passes run in order, each over what is still unpaired:
 
 1. the same ``key`` (same Terraform address, Kubernetes key, config path);
 2. the same value of a pair tag (``Rules.pair_tags``, one pass per tag, in order), after each side's
    placeholders (its environment tokens, accounts, regions) are applied to the value;
 3. the same ``name`` after placeholders (``shop-prod-logs`` ~ ``shop-staging-logs``);
 4. the same ``key`` after placeholders (a namespace or a path holding the environment's name).
+
+With ``api_versions`` (environment vs environment), one last pass runs over what is still unpaired, across
+types: Kubernetes objects whose types differ only in the API version (``policy/v1beta1/PodDisruptionBudget``
+~ ``policy/v1/PodDisruptionBudget``: same group and kind) pair by the same rules on their namespace and
+name: the same ``id`` (``namespace/name``), then the same name after placeholders, then the same ``id``
+after placeholders, each candidate unique on both sides among the leftovers of that group and kind (two
+versions of one object on a side pair with nothing). Only types of the Kubernetes form
+(:func:`kube_group_kind`) take part; such pairs are also listed in :attr:`Pairing.across_versions`.
 
 Whatever stays unpaired is returned per side.
 
@@ -22,6 +30,7 @@ compare them too. Without this, each copy made every pass ambiguous and the whol
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +51,9 @@ class Pairing:
     # representative -> its other copies (same type, id and key on the same side), by ``id()`` of the
     # representative; empty in the usual case
     copies: dict[int, tuple[Resource, ...]] = field(default_factory=dict)
+    # the pairs (also in ``pairs``) of one Kubernetes object under two API versions of its type; empty
+    # unless asked for (``pair_resources(..., api_versions=True)``)
+    across_versions: tuple[tuple[Resource, Resource], ...] = ()
 
     def with_copies(self, r: Resource) -> tuple[Resource, ...]:
         """``r`` and the copies it stands for."""
@@ -157,14 +169,70 @@ def _tag_key(ph: Placeholders, tag: str) -> KeyFn:
     return key
 
 
+# A Kubernetes type: ``[group/]version/Kind`` (``apps/v1/Deployment``, core ``v1/ConfigMap``) with a
+# Kubernetes API version (``v1``, ``v2beta2``, ``v1alpha1``) and a kind. Terraform and AWS types hold no
+# ``/``; ``config/yaml`` and ``pipeline/github/job`` have neither such a version nor a kind.
+_KUBE_TYPE = re.compile(r"(?:([a-z0-9][a-z0-9.-]*)/)?v[1-9][0-9]*(?:(?:alpha|beta)[1-9][0-9]*)?/([A-Z][A-Za-z0-9]*)")
+
+
+def kube_group_kind(type_: str) -> str | None:
+    """``group/Kind`` of a Kubernetes type, the version left out (``policy/PodDisruptionBudget`` for
+    ``policy/v1beta1/PodDisruptionBudget``; ``/ConfigMap`` for the core group's ``v1/ConfigMap``), or
+    None for a type of another kind (``aws_s3_bucket``, ``config/yaml``, ``pipeline/github/job``)."""
+    m = _KUBE_TYPE.fullmatch(type_)
+    return None if m is None else f"{m[1] or ''}/{m[2]}"
+
+
+def api_version(type_: str) -> str:
+    """The ``apiVersion`` of a Kubernetes type (``policy/v1`` for ``policy/v1/PodDisruptionBudget``)."""
+    return type_.rpartition("/")[0]
+
+
+def pair_api_versions(
+    left: list[Resource], right: list[Resource], left_ph: Placeholders, right_ph: Placeholders
+) -> tuple[list[Resource], list[Resource], list[tuple[Resource, Resource]]]:
+    """The API-version pass over what the other passes left (see the module docstring): the pairs it makes
+    and what stays unpaired per side, in input order."""
+    kinds: dict[str, str | None] = {}
+    for r in (*left, *right):
+        if r.type not in kinds:
+            kinds[r.type] = kube_group_kind(r.type)
+    cand_l = [r for r in left if kinds[r.type] is not None]
+    cand_r = [r for r in right if kinds[r.type] is not None]
+    # the usual case: no Kubernetes group and kind left unpaired on both sides
+    if not cand_l or not cand_r or {kinds[r.type] for r in cand_l}.isdisjoint({kinds[r.type] for r in cand_r}):
+        return left, right, []
+    found: list[tuple[Resource, Resource]] = []
+
+    def keyed(rs: list[Resource], vals: Sequence[str | None]) -> list[str | None]:
+        return [None if v is None else f"{kinds[r.type]}\x1f{v}" for r, v in zip(rs, vals, strict=True)]
+
+    ul, ur = cand_l, cand_r
+    ul, ur = match_unique_keys(ul, ur, keyed(ul, [r.id for r in ul]), keyed(ur, [r.id for r in ur]), found)
+    if ul and ur:
+        ul, ur = match_unique_keys(ul, ur, keyed(ul, _names(left_ph, ul)), keyed(ur, _names(right_ph, ur)), found)
+    if ul and ur:
+        ids_l, ids_r = left_ph.sub_strs([r.id for r in ul]), right_ph.sub_strs([r.id for r in ur])
+        ul, ur = match_unique_keys(ul, ur, keyed(ul, ids_l), keyed(ur, ids_r), found)
+    # Two of one type left unique here were not paired by the passes of that type: they stay apart.
+    found = [(a, b) for a, b in found if a.type != b.type]
+    if not found:
+        return left, right, []
+    used = {id(x) for pair in found for x in pair}
+    return [r for r in left if id(r) not in used], [r for r in right if id(r) not in used], found
+
+
 def pair_resources(
     left: Sequence[Resource],
     right: Sequence[Resource],
     left_ph: Placeholders,
     right_ph: Placeholders,
     pair_tags: Sequence[str] = (),
+    *,
+    api_versions: bool = False,
 ) -> Pairing:
-    """Pair ``left`` with ``right`` (see the module docstring). Deterministic for a given input order."""
+    """Pair ``left`` with ``right`` (see the module docstring). Deterministic for a given input order.
+    ``api_versions``: also pair Kubernetes objects across API versions of their type (the last pass)."""
     by_type_l: dict[str, list[Resource]] = defaultdict(list)
     by_type_r: dict[str, list[Resource]] = defaultdict(list)
     for r in left:
@@ -198,4 +266,8 @@ def pair_resources(
             ul, ur = match_unique_keys(ul, ur, keys_l, keys_r, pairs)
         only_l.extend(ul)
         only_r.extend(ur)
-    return Pairing(tuple(pairs), tuple(only_l), tuple(only_r), copies)
+    across: list[tuple[Resource, Resource]] = []
+    if api_versions and only_l and only_r:
+        only_l, only_r, across = pair_api_versions(only_l, only_r, left_ph, right_ph)
+        pairs += across
+    return Pairing(tuple(pairs), tuple(only_l), tuple(only_r), copies, tuple(across))
