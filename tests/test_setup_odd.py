@@ -82,3 +82,22 @@ def test_starter_config_is_valid_by_the_printed_schema_and_the_loader(
     errors = [e.message for e in jsonschema.validators.validator_for(schema)(schema).iter_errors(doc)]
     assert errors == []
     assert set(load_config(target).config.environments) == {"staging", "production"}
+
+
+def test_init_dash_prints_the_starter_to_standard_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`parity init -` is standard output, as `--images -` is standard input: no file named `-` is written,
+    an existing parity.yaml is left alone (no --force needed), and nothing but the config reaches stdout."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "parity.yaml").write_text("mine: true\n")
+    assert main(["init", "-"]) == 0
+    out, err = capsys.readouterr()
+    assert out == STARTER
+    assert "written" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["parity.yaml"]
+    assert (tmp_path / "parity.yaml").read_text() == "mine: true\n"
+    proc = subprocess.run([str(EXE), "init", "-"], capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert yaml.safe_load(proc.stdout) == yaml.safe_load(STARTER)
+    assert not (tmp_path / "-").exists()

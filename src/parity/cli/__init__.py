@@ -24,7 +24,8 @@ app = typer.Typer(
     name="parity",
     help="Keep environments that should mirror each other in parity, and what is deployed in line with code.\n\n"
     "Start with `parity demo`, or `parity init` to write a parity.yaml, then `parity scan`.\n\n"
-    "Exit codes: 0 no drift · 2 drift found · 1 error · 3 coverage incomplete (with --strict).",
+    "Exit codes: 0 no drift · 2 drift found · 1 error · 3 coverage incomplete (with --strict) · 130 interrupted.\n\n"
+    "Every command explains itself and shows examples with --help, e.g. `parity scan --help`.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -49,7 +50,12 @@ app.command()(perms_cmds.perms)
 
 @app.command()
 def version() -> None:
-    """Print parity's version."""
+    """Print parity's version.
+
+    \b
+    Examples:
+      parity version
+    """
     print(f"parity {__version__}")
 
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from parity.cli.common import Format, FormatOpt
+from parity.cli.common import Format
 
 # Calls every scan makes besides the listers': who am I, which regions exist, who changed a drifted
 # resource (CloudTrail's event history, for attribution: parity.sources.aws.cloudtrail), and when a
@@ -27,11 +27,30 @@ BASE_ACTIONS = (
 
 
 def types(
-    fmt: FormatOpt = Format.table,
-    pattern: Annotated[str | None, typer.Argument(help="Only types matching this glob, e.g. 'aws_iam_*'.")] = None,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: table, json or markdown; sarif and junit print the table.",
+            case_sensitive=False,
+        ),
+    ] = Format.table,
+    pattern: Annotated[
+        str | None, typer.Argument(help="Only types matching this glob, e.g. 'aws_iam_*'. Default: every type.")
+    ] = None,
 ) -> None:
-    """List the resource types the live AWS source reads: Terraform type, the listing that yields it,
-    whether it is per region or per account, the API calls made, and what code-vs-live compares."""
+    """List the AWS resource types the live `aws` source reads.
+
+    For each: its Terraform type, the listing that yields it, whether it is per region or per account,
+    the API calls made, and what code-vs-live compares.
+
+    \b
+    Examples:
+      parity types
+      parity types 'aws_iam_*'
+      parity types --format json
+    """
     import fnmatch
 
     from parity.sources.aws.spec import listers
@@ -93,8 +112,15 @@ def required_actions() -> list[str]:
 
 
 def permissions() -> None:
-    """Print the minimal IAM policy the scanner needs: exactly the read-only calls of the registered
-    types. Attach it to the role parity assumes in each account (role_arn in parity.yaml)."""
+    """Print the read-only IAM policy the AWS scanner needs.
+
+    Exactly the read-only calls of the registered types, as an IAM policy document (JSON). Attach it to
+    the role parity assumes in each account (role_arn in parity.yaml).
+
+    \b
+    Examples:
+      parity permissions > parity-readonly-policy.json
+    """
     policy = {
         "Version": "2012-10-17",
         "Statement": [{"Sid": "ParityReadOnly", "Effect": "Allow", "Action": required_actions(), "Resource": "*"}],

@@ -34,16 +34,34 @@ ConfigOpt = Annotated[
     Path,
     typer.Option("-c", "--config", help="The parity config file.", envvar="PARITY_CONFIG", show_default=True),
 ]
-FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)]
+FormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format: table (rich, for people), json (parity/findings@1), markdown (PR comments), "
+        "sarif (SARIF 2.1.0, code scanning) or junit (JUnit XML, CI test reports).",
+        case_sensitive=False,
+    ),
+]
 OutputOpt = Annotated[
-    Path | None, typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.")
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write the report to this file (its folder is created) instead of standard output.",
+    ),
 ]
 StrictOpt = Annotated[
     bool,
     typer.Option("--strict", help="Exit 3 when nothing drifted but something could not be checked (coverage gap)."),
 ]
 ProgressOpt = Annotated[
-    bool, typer.Option("--progress/--no-progress", help="Show progress on a terminal (never when piped).")
+    bool,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Show a progress line on standard error when it is a terminal (never when piped).",
+    ),
 ]
 
 DEFAULT_CONFIG_PATH = Path(DEFAULT_CONFIG)

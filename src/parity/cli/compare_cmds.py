@@ -122,7 +122,12 @@ def run_scan(
 
 def scan(
     env: Annotated[
-        list[str] | None, typer.Option("--env", "-e", help="Scan only this environment (repeatable).")
+        list[str] | None,
+        typer.Option(
+            "--env",
+            "-e",
+            help="Scan only this environment of parity.yaml (repeatable). Default: every environment.",
+        ),
     ] = None,
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     fmt: FormatOpt = Format.table,
@@ -130,7 +135,11 @@ def scan(
     strict: StrictOpt = False,
     progress: ProgressOpt = True,
     alerts: Annotated[
-        bool, typer.Option("--alerts/--no-alerts", help="Send new and recurring findings to the alerts: notifiers.")
+        bool,
+        typer.Option(
+            "--alerts/--no-alerts",
+            help="Send new and recurring findings to the notifiers under alerts: in parity.yaml.",
+        ),
     ] = True,
     fail_on: Annotated[
         FailOn,
@@ -142,14 +151,22 @@ def scan(
         ),
     ] = FailOn.any,
 ) -> None:
-    """Collect every environment, compare each mirror pair and code with live, store the scan, report.
+    """Scan every environment, store the scan, report drift.
 
-    Findings get a lifecycle across scans (new, open, accepted, resolved, recurring). With `alerts:` in
-    parity.yaml, new and recurring findings are sent (one message per notifier; queued alerts of earlier
-    runs first); `--no-alerts` neither queues nor sends.
+    Collects every environment (or those given with -e), compares each mirror pair and, inside each
+    environment, code with what is live, stores the scan and reports. Findings get a lifecycle across
+    scans (new, open, accepted, resolved, recurring). With `alerts:` in parity.yaml, new and recurring
+    findings are sent (one message per notifier; queued alerts of earlier runs first); `--no-alerts`
+    neither queues nor sends.
 
     Exit codes: 0 no drift, 2 drift found (with --fail-on new: new or recurring drift), 1 error,
     3 coverage incomplete (with --strict).
+
+    \b
+    Examples:
+      parity scan
+      parity scan -e production --strict
+      parity scan --format sarif -o parity.sarif
     """
     loaded = load(config)
     report = dataclasses.replace(run_scan(loaded, env, progress=progress, alerts=alerts), fail_on=fail_on.value)
@@ -181,12 +198,18 @@ def diff(
     strict: StrictOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """Compare two environments now: what exists in only one (only_in), what differs beyond the declared
-    expected differences (differs), and references from one into the other (cross_env_reference).
+    """Compare two environments now, without storing anything.
 
-    Nothing is stored; acceptances recorded with `parity accept` still apply.
+    Reports what exists in only one (only_in), what differs beyond the declared expected differences
+    (differs), and references from one into the other (cross_env_reference). Nothing is stored;
+    acceptances recorded with `parity accept` still apply.
 
-    Example: parity diff staging production --format markdown -o drift.md
+    Exit codes: 0 no drift, 2 drift found, 1 error, 3 coverage incomplete (with --strict).
+
+    \b
+    Examples:
+      parity diff staging production
+      parity diff staging production --format markdown -o drift.md
     """
     loaded = load(config)
     names = check_environments(loaded, [env_a, env_b])
@@ -209,11 +232,18 @@ def drift(
     strict: StrictOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """Compare one environment's code with what is live: unmanaged (live, in no code), missing (in code,
-    not live) and changed (live differs from code), with the managed/live coverage figure.
+    """Compare one environment's code with what is live in it.
 
-    Needs a live source in the environment (a source with `role: live`, or a live kind).
-    Nothing is stored.
+    Reports unmanaged (live, in no code), missing (in code, not live) and changed (live differs from
+    code), with the managed/live coverage figure. Needs a live source in the environment (a source with
+    `role: live`, or a live kind). Nothing is stored.
+
+    Exit codes: 0 no drift, 2 drift found, 1 error, 3 coverage incomplete (with --strict).
+
+    \b
+    Examples:
+      parity drift production
+      parity drift production --format json -o drift.json
     """
     loaded = load(config)
     names = check_environments(loaded, [env])

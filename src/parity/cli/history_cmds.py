@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from parity.cli import timeline
-from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, FormatOpt, err_console, load
+from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, err_console, load
 from parity.cli.compare_cmds import open_store
 from parity.errors import ParityError, UsageError
 from parity.model import Finding
@@ -139,6 +139,16 @@ def _changes_tables(changes: dict[int, dict[str, Any]]) -> list[Table]:
 _HISTORY_FORMATS = (Format.table, Format.json)
 DEFAULT_LIMIT = 20
 
+HistoryFormatOpt = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format: table or json (markdown, sarif and junit describe a scan, not its history: refused).",
+        case_sensitive=False,
+    ),
+]
+
 
 def _check_options(
     resource: str | None, findings: bool, status: str | None, changes: bool | None, limit: int | None
@@ -167,7 +177,10 @@ def history(
         str | None,
         typer.Argument(help="A resource (key, id, name or glob): its timeline in each environment, and its findings."),
     ] = None,
-    env: Annotated[str | None, typer.Option("--env", "-e", help="Only scans that included this environment.")] = None,
+    env: Annotated[
+        str | None,
+        typer.Option("--env", "-e", help="Only this environment of parity.yaml (its scans, findings or timeline)."),
+    ] = None,
     limit: Annotated[
         int | None, typer.Option(help=f"How many scans to show, newest first [default: {DEFAULT_LIMIT}].", min=1)
     ] = None,
@@ -186,12 +199,22 @@ def history(
         ),
     ] = None,
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
-    fmt: FormatOpt = Format.table,
+    fmt: HistoryFormatOpt = Format.table,
 ) -> None:
-    """Show stored scans (newest first) and what changed between them, one resource's timeline
-    (parity history RESOURCE), or with --findings the lifecycle of every finding.
+    """Show stored scans, a resource's timeline, or every finding.
 
-    Examples: parity history -e production · parity history --changes · parity history 'aws_sqs_queue.*'
+    Three views: the stored scans (newest first) and what changed between them; one resource's timeline
+    in each environment, with its findings (parity history RESOURCE); or with --findings the lifecycle
+    of every finding ever seen. An option of another view is an error, never silently ignored.
+
+    Exit codes: 0 shown (also when nothing is stored yet), 1 error (an unknown environment, no stored
+    resource matching RESOURCE, an option of another view).
+
+    \b
+    Examples:
+      parity history -e production
+      parity history --findings --status open
+      parity history 'aws_sqs_queue.*'
     """
     if fmt not in _HISTORY_FORMATS:
         raise UsageError(
@@ -273,15 +296,23 @@ def _parse_date(value: str) -> dt.date:
 
 def accept(
     finding: Annotated[str, typer.Argument(help="The finding id (or a unique prefix of 6+ characters).")],
-    owner: Annotated[str, typer.Option(help="Who accepts the risk (a person or team).")],
+    owner: Annotated[str, typer.Option(help="Who accepts the risk (a person or team; at most 255 characters).")],
     reason: Annotated[str, typer.Option(help="Why this divergence is tolerated.")],
     expires: Annotated[str, typer.Option(help="Until when (YYYY-MM-DD); the finding comes back after it.")],
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
 ) -> None:
-    """Accept a finding until a date: it shows as 'accepted' and no longer fails CI; when the acceptance
-    expires the finding comes back with a note.
+    """Accept a finding until a date, so it no longer fails CI.
 
-    Example: parity accept 3f2a9c1d --owner ana --reason "prod-only cache, ticket OPS-12" --expires 2027-03-31
+    The finding shows as 'accepted' and no longer counts as drift for the exit code; when the acceptance
+    expires it comes back with a note. Accepting again replaces the acceptance. Only findings a
+    `parity scan` stored can be accepted (ids are in every report and in `parity history --findings`).
+
+    Exit codes: 0 accepted, 1 error (an unknown or ambiguous id, a date in the past, an empty owner).
+
+    \b
+    Examples:
+      parity accept 7b434ada8f81ce7d --owner ana@example.com \\
+        --reason "Postgres 15.7 tried in production first, OPS-12" --expires 2027-03-31
     """
     until = _parse_date(expires)
     if until < dt.date.today():

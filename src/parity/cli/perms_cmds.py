@@ -70,7 +70,13 @@ def perms(
     env_a: Annotated[str, typer.Argument(help="An environment, e.g. staging.")],
     env_b: Annotated[str | None, typer.Argument(help="A second environment to diff with, e.g. production.")] = None,
     principal: Annotated[
-        str | None, typer.Option("--principal", "-p", help="Show what this principal (name or ARN) can do, and why.")
+        str | None,
+        typer.Option(
+            "--principal",
+            "-p",
+            help="Show what this principal (a user, role or group name, or its ARN) can do, and why; "
+            "one environment only.",
+        ),
     ] = None,
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     fmt: FormatOpt = Format.table,
@@ -78,13 +84,21 @@ def perms(
     strict: StrictOpt = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """Effective permissions (IAM, Kubernetes RBAC) compared across environments.
+    """Compare effective IAM and RBAC permissions of environments.
 
-    parity perms ENV_A ENV_B: permission_gap per principal (what one may do that its mirror may not, by
-    service and access level, traced to statements). parity perms ENV: elevated grants outside code and
-    permission rule violations. parity perms ENV --principal NAME: what the principal can do, and why.
+    Three views. parity perms ENV_A ENV_B: permission_gap per principal (what one may do that its mirror
+    may not, by service and access level, traced to statements). parity perms ENV: elevated grants outside
+    code and permission rule violations. parity perms ENV --principal NAME: what the principal can do,
+    and why (as table, json or markdown).
 
     Exit codes: 0 nothing found, 2 findings, 1 error, 3 coverage incomplete (with --strict).
+    With --principal: 0 shown, 1 error, 3 coverage incomplete (with --strict).
+
+    \b
+    Examples:
+      parity perms staging production
+      parity perms production
+      parity perms production --principal greenflash-app-production
     """
     loaded = load(config)
     names = check_environments(loaded, [env_a] + ([env_b] if env_b else []))

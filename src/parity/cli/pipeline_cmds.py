@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,9 +12,7 @@ import typer
 from parity.cli.common import (
     DEFAULT_CONFIG_PATH,
     ConfigOpt,
-    OutputOpt,
     ProgressOpt,
-    StrictOpt,
     err_console,
     load,
     progress_display,
@@ -37,22 +36,46 @@ class GraphFormat(StrEnum):
 def pipeline(
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
     fmt: Annotated[
-        GraphFormat, typer.Option("--format", "-f", help="text, mermaid (flowchart) or json.", case_sensitive=False)
+        GraphFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: text, mermaid (a flowchart) or json (parity/pipeline-graph@1).",
+            case_sensitive=False,
+        ),
     ] = GraphFormat.text,
-    output: OutputOpt = None,
-    strict: StrictOpt = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write the graph to this file (its folder is created) instead of standard output.",
+        ),
+    ] = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict", help="Exit 3 when no path skips a stage but a pipeline source could not be read whole."
+        ),
+    ] = False,
     progress: ProgressOpt = True,
 ) -> None:
-    """Print the promotion graph: which job deploys to which environment, and through what (needs,
-    stage order, workflow_run, triggers). Paths that skip a stage of `promotion` (and production
-    deploys from a branch other than the default) are marked.
+    """Show the CI deploy graph and paths that skip a stage.
+
+    Which job deploys to which environment, and through what (needs, stage order, workflow_run,
+    triggers), read from the `pipeline` sources of parity.yaml. Paths that skip a stage of `promotion`
+    (and production deploys from a branch other than the default) are marked.
 
     Something the pipeline sources could not read (a GitLab remote, project, template or component
     include) is a coverage gap: listed in the output, and with --strict exit 3 when no bypass was found.
 
     Exit codes: 0 no path skips a stage, 2 a bypass exists, 1 error, 3 coverage incomplete (with --strict).
 
-    Example: parity pipeline --format mermaid -o promotion.mmd
+    \b
+    Examples:
+      parity pipeline
+      parity pipeline --format mermaid -o promotion.mmd
+      parity pipeline --strict --format json
     """
     loaded = load(config)
     cfg = loaded.config

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, FormatOpt, OutputOpt, load, write_out
+from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, OutputOpt, load, write_out
 from parity.cli.compare_cmds import open_store
 from parity.config import KubernetesManifestsSource, LoadedConfig
 from parity.errors import UsageError
@@ -146,18 +146,34 @@ def _table(result: CheckResult) -> str:
 
 
 def promote_check(
-    to: Annotated[str, typer.Option("--to", help="The stage about to be deployed to, e.g. production.")],
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="The stage about to be deployed to, e.g. production: an environment of promotion: in "
+            "parity.yaml, not the first.",
+        ),
+    ],
     manifest: Annotated[
-        list[Path] | None, typer.Option("--manifest", help="Rendered Kubernetes manifests (repeatable).")
+        list[Path] | None,
+        typer.Option("--manifest", help="Rendered Kubernetes manifests: a file or a folder (repeatable)."),
     ] = None,
     images: Annotated[
-        str | None, typer.Option("--images", help="A file with one image reference per line, or - for stdin.")
+        str | None, typer.Option("--images", help="A file with one image reference per line, or - for standard input.")
     ] = None,
     plan: Annotated[
         list[Path] | None, typer.Option("--plan", help="`terraform show -json` output of a plan (repeatable).")
     ] = None,
     config: ConfigOpt = DEFAULT_CONFIG_PATH,
-    fmt: FormatOpt = Format.table,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output format: table, json (parity/promote-check@1) or markdown; sarif and junit print the table.",
+            case_sensitive=False,
+        ),
+    ] = Format.table,
     output: OutputOpt = None,
     strict: Annotated[
         bool,
@@ -167,14 +183,21 @@ def promote_check(
         ),
     ] = False,
 ) -> None:
-    """Before a deploy (CI): exit 2 with the reasons if an artifact about to be deployed to --to never ran
-    in the stage before it (per the stored scans), or if that stage has open high or critical drift.
+    """Block a deploy whose artifacts skipped the stage before.
+
+    Before a deploy (CI): exit 2 with the reasons if an artifact about to be deployed to --to (an image,
+    Lambda code, a Helm chart or module, read from --manifest, --images or --plan) never ran in the stage
+    before it (per the stored scans), or if that stage has open high or critical drift. Give at least
+    one of --manifest, --images, --plan.
 
     Exit codes: 0 clear, 2 blocked, 1 error (bad input, no earlier stage, the earlier stage never scanned),
     3 with --strict when nothing blocks but no artifact was found in the input, or one was skipped (a note
     says which: an invalid image reference, a wrong shape). Without --strict those exit 0 and say so.
 
-    Example: helm template ... | tee out.yaml; parity promote-check --to production --manifest out.yaml
+    \b
+    Examples:
+      parity promote-check --to production --manifest kubernetes/production/
+      echo ghcr.io/greenflash/api:3.1.1-hotfix | parity promote-check --to production --images -
     """
     loaded = load(config)
     target = to

@@ -73,11 +73,29 @@ ignore: []
 """
 
 
+STDOUT = "-"
+
+
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the starter config.")] = Path("parity.yaml"),
+    path: Annotated[
+        Path, typer.Argument(help="Where to write the starter config; - prints it to standard output.")
+    ] = Path("parity.yaml"),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
 ) -> None:
-    """Write a commented starter parity.yaml to edit."""
+    """Write a commented starter parity.yaml to edit.
+
+    Lists environments, sources, promotion order, expected differences and ignores, each commented.
+    An existing file is refused (exit 1, nothing written) unless --force.
+
+    \b
+    Examples:
+      parity init
+      parity init infra/parity.yaml --force
+      parity init - | less
+    """
+    if str(path) == STDOUT:  # `-` is standard output, as for `--images -`; ./- would be the same Path
+        write_out(STARTER, None, "starter config")
+        return
     if path.exists() and not force:
         raise UsageError(f"{path} already exists (use --force to overwrite)")
     write_out(STARTER, path, "starter config")
@@ -85,7 +103,15 @@ def init(
 
 
 def schema() -> None:
-    """Print the JSON Schema of parity.yaml (for editor completion and validation)."""
+    """Print the JSON Schema of parity.yaml, for editors.
+
+    Editors with a YAML plugin use it for completion and validation: save it, then put
+    `# yaml-language-server: $schema=.parity/schema.json` on the first line of parity.yaml.
+
+    \b
+    Examples:
+      mkdir -p .parity && parity schema > .parity/schema.json
+    """
     sys.stdout.write(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
@@ -120,7 +146,9 @@ def _check_demo_target(directory: Path, example: Path, force: bool) -> None:
 
 
 def demo(
-    directory: Annotated[Path, typer.Option("--dir", help="Working folder for the demo.")] = Path("parity-demo"),
+    directory: Annotated[
+        Path, typer.Option("--dir", help="Working folder for the demo: new, empty, or one an earlier demo made.")
+    ] = Path("parity-demo"),
     fmt: FormatOpt = Format.table,
     aws: Annotated[
         bool,
@@ -130,12 +158,23 @@ def demo(
         bool, typer.Option("--force", help="Copy into a folder that is not empty, overwriting files of the same name.")
     ] = False,
 ) -> None:
-    """Copy the bundled greenflash example (staging and production defined by Terraform states,
-    Kubernetes manifests and config files, with planted drift) to a working folder, scan it and show
+    """Run the bundled demo: copy, scan and report it.
+
+    Copies the bundled greenflash example (staging and production defined by Terraform states,
+    Kubernetes manifests and config files, with planted drift) to a working folder, scans it and shows
     the report. Where moto's server is installed (`make demo` installs it), a local server plays a
     staging and a production AWS account, so live AWS drift shows too, without credentials.
     Runs again on the same folder keep the history, so `parity history` has something to show; any other
     folder that is not empty is refused unless --force.
+
+    Exit code: 0 when the demo ran, drift or not (the last lines say what `parity scan` would have
+    exited with); 1 on an error.
+
+    \b
+    Examples:
+      parity demo
+      parity demo --no-aws --dir /tmp/parity-demo
+      parity demo --format json > demo.json
     """
     from parity.cli.compare_cmds import run_scan
     from parity.demo import aws as demo_aws
