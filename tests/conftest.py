@@ -11,8 +11,19 @@ from pathlib import Path
 import pytest
 
 from parity.model import Snapshot
+from parity.normalize import gcpause
 from parity.redact import Redactor
 from parity.store import Store
+
+
+@pytest.fixture(autouse=True)
+def _collector_never_left_frozen() -> Iterator[None]:
+    """The `parity` entry point freezes the collector after its pauses (right for a one-shot process); a test
+    that calls it in-process must not leave this long-running test process that way."""
+    yield
+    if gcpause._freeze_after:
+        gcpause.freeze_after_pauses(False)
+
 
 CORPUS = Path(os.environ.get("PARITY_CORPUS", Path(__file__).resolve().parents[1].parent / "shared" / "corpus"))
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"

@@ -8,6 +8,9 @@ import sys
 
 def entry() -> None:
     try:
+        from parity.normalize.gcpause import freeze_after_pauses
+
+        freeze_after_pauses()  # a one-shot process; `parity watch` turns it off again
         from parity.cli import main
 
         code = main()

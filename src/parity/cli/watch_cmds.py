@@ -58,8 +58,10 @@ def watch(
       parity watch -e production --metrics-port 9108
       parity watch --once
     """
+    from parity.normalize.gcpause import freeze_after_pauses
     from parity.watch.runner import Watcher  # the watch loop's imports (prometheus) only for this command
 
+    freeze_after_pauses(False)  # a long-running process: what is frozen would never be collected
     loaded = load(config)
     envs = check_environments(loaded, env) if env else None
     raise typer.Exit(Watcher(loaded, environments=envs, alerts=alerts, metrics_port=metrics_port, once=once).run())
