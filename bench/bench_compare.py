@@ -397,7 +397,7 @@ def _rules() -> Any:
 def _parity(left: str, right: str, canonical_input: bool, warm: bool = False) -> dict[str, Any]:
     import datetime as dtm
 
-    from parity.compare import ComparisonMemo, Inventory, mirror_report
+    from parity.compare import ComparisonMemo, Inventory, find_cross_env_references, mirror_report
     from parity.model import Resource, Snapshot
     from parity.normalize import CanonicalMemo, canonicalize, default_kb
     from parity.registry import type_info
@@ -445,6 +445,9 @@ def _parity(left: str, right: str, canonical_input: bool, warm: bool = False) ->
     t = time.perf_counter()
     result = mirror_report(invs[0], invs[1], rules, memo=cmp_memo)
     t_compare = time.perf_counter() - t
+    t = time.perf_counter()
+    references = find_cross_env_references(invs, rules)  # as every command's analysis runs it after pairing
+    t_references = time.perf_counter() - t
     total, cpu = time.perf_counter() - t0, time.process_time() - c0
     kinds: dict[str, int] = {}
     for f in result.findings:
@@ -455,6 +458,8 @@ def _parity(left: str, right: str, canonical_input: bool, warm: bool = False) ->
         "parse_seconds": t_parse,
         "canonicalize_seconds": t_canon,
         "pair_diff_seconds": t_compare,
+        "references_seconds": t_references,
+        "references": len(references),
         "pairs": result.pairs,
         "findings": kinds,
         "peak_rss_mb": _rss_mb(),
@@ -612,13 +617,14 @@ def _print_row(r: dict[str, Any]) -> None:
     print(f"  (b) parity, raw inventories         {q['seconds']:8.2f} s   peak RSS {q['peak_rss_mb']:7.0f} MB")
     print(
         f"        parse {q['parse_seconds']:.2f} s + build/canonicalize {q['canonicalize_seconds']:.2f} s"
-        f" + pair/diff {q['pair_diff_seconds']:.2f} s; {q['pairs']:,} pairs, findings {q['findings']}"
+        f" + pair/diff {q['pair_diff_seconds']:.2f} s + references {q['references_seconds']:.2f} s;"
+        f" {q['pairs']:,} pairs, findings {q['findings']}, cross-env references {q['references']}"
     )
     print(f"  (a') orjson parse of both stored    {pc['seconds']:8.2f} s   (canonical form, as parity stores it)")
     print(f"  (b') parity, stored inventories     {s['seconds']:8.2f} s   peak RSS {s['peak_rss_mb']:7.0f} MB")
     print(
         f"        parse {s['parse_seconds']:.2f} s + build {s['canonicalize_seconds']:.2f} s"
-        f" + pair/diff {s['pair_diff_seconds']:.2f} s"
+        f" + pair/diff {s['pair_diff_seconds']:.2f} s + references {s['references_seconds']:.2f} s"
     )
     w, sw = r["parity_warm"], r["stored_warm"]
     print("  one scan later (1% of resources changed, 0.1% newly drifted), in one process with the memos of")
@@ -630,7 +636,8 @@ def _print_row(r: dict[str, Any]) -> None:
     )
     print(
         f"        raw: parse {w['parse_seconds']:.2f} s + build/canonicalize {w['canonicalize_seconds']:.2f} s"
-        f" + pair/diff {w['pair_diff_seconds']:.2f} s; findings {w['findings']}"
+        f" + pair/diff {w['pair_diff_seconds']:.2f} s + references {w['references_seconds']:.2f} s;"
+        f" findings {w['findings']}"
     )
     d = r["deepdiff"]
     if isinstance(d, dict):

@@ -185,3 +185,10 @@ def test_batches_yield_exactly_the_resources_that_may_reach() -> None:
     got = [r.id for r in scanner.reaching("staging", rs)]
     assert got == [r.id for r in rs if scanner.may_reach("staging", r)]
     assert got == ["0", "63", "64", "deep", "130", "199"]
+
+
+def test_a_resource_with_non_string_keys_is_still_checked() -> None:
+    scanner = _Scanner(["dev", "staging", "production"], RULES, [])
+    r = Resource("x", "1", "k", attributes={"ports": {443: "db.prod.internal"}})
+    assert scanner.may_reach("staging", r)
+    assert [x.id for x in scanner.reaching("staging", [r])] == ["1"]

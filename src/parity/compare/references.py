@@ -196,10 +196,11 @@ _FEW_ACCOUNTS = 16
 
 def _serialised(resources: Sequence[Resource]) -> bytes:
     """The text of ``resources``' attributes and tags (a superset of what :func:`_resource_strings` yields)."""
-    return orjson.dumps(
-        [[r.attributes, dict(r.tags)] if r.tags else r.attributes for r in resources],
-        option=orjson.OPT_NON_STR_KEYS,
-    )
+    values = [[r.attributes, dict(r.tags)] if r.tags else r.attributes for r in resources]
+    try:
+        return orjson.dumps(values)  # string keys only, as canonical values have: a third faster
+    except TypeError:
+        return orjson.dumps(values, option=orjson.OPT_NON_STR_KEYS)
 
 
 @dataclass(frozen=True)
