@@ -53,8 +53,9 @@ WORDS = st.sampled_from(
 )
 VALUE = st.recursive(
     st.none() | st.booleans() | st.integers(-3, 3) | WORDS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(["a", "b", "name", "{e}-k"]), inner, max_size=3),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b", "name", "{e}-k"]), inner, max_size=3)
+    ),
     max_leaves=8,
 )
 ATTRS = st.dictionaries(st.sampled_from(["a", "b", "c", "policy", "name"]), VALUE, max_size=4)

@@ -40,7 +40,6 @@ def snap(env: str, *resources: Resource, at: dt.datetime, role: str = "declared"
     return Snapshot(env, source, "config", role, at, tuple(resources))  # type: ignore[arg-type]
 
 
-
 def record(store: Store, at: dt.datetime, snaps: Mapping[str, Sequence[Resource]]) -> None:
     store.record_scan(
         environments=list(snaps),

@@ -101,7 +101,6 @@ def keys(resources: Sequence[Resource]) -> list[str]:
     return sorted(r.key for r in resources)
 
 
-
 # ---------------------------------------------------------------- round trip
 
 

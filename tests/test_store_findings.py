@@ -59,7 +59,6 @@ def statuses(findings: Sequence[Finding]) -> dict[str, str]:
     return {f.key: f.status for f in findings}
 
 
-
 def test_new_open_resolved_recurring(store: Store) -> None:
     a, b = finding("a"), finding("b")
     s1 = scan(store, [a, b], 1)

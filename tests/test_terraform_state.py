@@ -507,8 +507,10 @@ json_leaf = (
 json_value = st.recursive(
     json_leaf,
     # nested keys never look secret, so generated attributes read back unredacted (redaction has its own tests)
-    lambda kids: st.lists(kids, max_size=4)
-    | st.dictionaries(st.text(max_size=6).filter(lambda k: not looks_secret(k)), kids, max_size=4),
+    lambda kids: (
+        st.lists(kids, max_size=4)
+        | st.dictionaries(st.text(max_size=6).filter(lambda k: not looks_secret(k)), kids, max_size=4)
+    ),
     max_leaves=20,
 )
 field_names = st.sampled_from(

@@ -19,7 +19,6 @@ from parity.watch.settings import Schedule, parse_duration
 T0 = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 
-
 def finding(key: str) -> Finding:
     return Finding("only_in", "high", "aws_s3_bucket", key, ("staging", "production"), {"production": key}, f"{key}")
 
