@@ -105,7 +105,7 @@ from parity.config import load_config
 from parity.pipeline import analyse, collect
 from parity.registry import type_info
 try:  # as the parity command does (commits before a9033d5 had no such step: A/B runs against them)
-    from parity.normalize.gcpause import freeze_after_pauses
+    from parity.gcpause import freeze_after_pauses
     freeze_after_pauses()
 except ImportError:
     pass

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from parity import gcpause
 from parity.model import Snapshot
-from parity.normalize import gcpause
 from parity.redact import Redactor
 from parity.store import Store
 

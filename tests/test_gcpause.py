@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from parity.normalize import gcpause
-from parity.normalize.gcpause import freeze_after_pauses, paused_gc
+from parity import gcpause
+from parity.gcpause import freeze_after_pauses, paused_gc
 
 
 def test_a_pause_restores_the_collector_and_freezes_nothing_by_default() -> None:
@@ -58,7 +58,7 @@ def test_the_command_freezes_after_its_pauses() -> None:
     code = (
         "import sys; sys.argv = ['parity', 'version']\n"
         "from parity.__main__ import entry\n"
-        "from parity.normalize import gcpause\n"
+        "from parity import gcpause\n"
         "try:\n    entry()\nexcept SystemExit:\n    pass\n"
         "print(gcpause._freeze_after)\n"
     )

@@ -9,15 +9,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from parity.config import DEFAULT_CONFIG, LoadedConfig, load_config
 from parity.errors import InputError, ParityError
-from parity.redact import Redactor
-from parity.report import Report, render
+
+# Every command module imports this one, and typer builds every command for any invocation (`parity version`
+# and `--help` too): what the command modules import at their top is paid by every command. The config
+# models, the report renderers, the store (sqlalchemy, alembic) and the sources (boto3, hcl2) are imported
+# by the functions that use them.
+if TYPE_CHECKING:
+    from parity.config import LoadedConfig
+    from parity.redact import Redactor
+    from parity.report import Report
 
 err_console = Console(stderr=True, highlight=False)
 
@@ -64,14 +70,20 @@ ProgressOpt = Annotated[
     ),
 ]
 
-DEFAULT_CONFIG_PATH = Path(DEFAULT_CONFIG)
+# parity.config.DEFAULT_CONFIG, spelled out: importing parity.config for it would load pydantic and the
+# config models for every command (tests/test_startup.py checks that the two agree).
+DEFAULT_CONFIG_PATH = Path("parity.yaml")
 
 
 def load(path: Path) -> LoadedConfig:
+    from parity.config import load_config
+
     return load_config(path)
 
 
 def redactor_for(loaded: LoadedConfig) -> Redactor:
+    from parity.redact import Redactor
+
     return Redactor.for_state_dir(loaded.state_dir())
 
 
@@ -134,6 +146,8 @@ def write_out(text: str, output: Path | None, what: str = "report") -> None:
 
 def emit(report: Report, fmt: Format, output: Path | None, strict: bool) -> int:
     """Print or write the report; returns the exit code the report calls for."""
+    from parity.report import render
+
     color = output is None and sys.stdout.isatty() and fmt is Format.table
     write_out(render(report, fmt.value, strict=strict, color=color), output)
     return report.exit_code(strict)

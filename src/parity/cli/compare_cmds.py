@@ -6,12 +6,10 @@ import dataclasses
 import datetime as dt
 import sys
 from enum import StrEnum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from parity.alerts.deliver import drain
-from parity.alerts.payload import alert_queue
 from parity.cli.common import (
     DEFAULT_CONFIG_PATH,
     ConfigOpt,
@@ -25,10 +23,14 @@ from parity.cli.common import (
     progress_display,
     redactor_for,
 )
-from parity.config import LoadedConfig
-from parity.pipeline import Analysis, ScanMemo, analyse, attribute_findings, check_environments, collect
-from parity.report import Report
-from parity.store import Store
+
+# The pipeline (every source, boto3 among them) and the store (sqlalchemy, alembic) are imported by the
+# functions that use them: this module's top level is loaded for every command (see parity.cli.common).
+if TYPE_CHECKING:
+    from parity.config import LoadedConfig
+    from parity.pipeline import Analysis, ScanMemo
+    from parity.report import Report
+    from parity.store import Store
 
 
 class FailOn(StrEnum):
@@ -37,6 +39,8 @@ class FailOn(StrEnum):
 
 
 def _report(title: str, a: Analysis, store: Store | None, scan_id: int | None = None) -> Report:
+    from parity.report import Report
+
     findings = store.annotate(a.findings) if store is not None else a.findings
     return Report(
         title=title,
@@ -50,6 +54,8 @@ def _report(title: str, a: Analysis, store: Store | None, scan_id: int | None = 
 
 
 def open_store(loaded: LoadedConfig) -> Store:
+    from parity.store import Store
+
     store = Store(loaded.store_url())
     store.migrate()
     return store
@@ -70,6 +76,10 @@ def run_scan(
     With ``alerts``, the scan's new and recurring findings are queued in the store's outbox in the same
     transaction, for each notifier of ``alerts:`` (delivered afterwards: :mod:`parity.alerts.deliver`).
     ``memo``: kept by a long-running caller between scans (see :class:`parity.pipeline.ScanMemo`)."""
+    from parity.alerts.payload import alert_queue
+    from parity.pipeline import analyse, attribute_findings, check_environments, collect
+    from parity.report import Report
+
     cfg = loaded.config
     names = check_environments(loaded, envs) if envs else list(cfg.environments)
     started = now or dt.datetime.now(dt.UTC)
@@ -177,6 +187,8 @@ def scan(
 
 def send_alerts(loaded: LoadedConfig) -> None:
     """Deliver the queued alerts (a few seconds of retries at most); failures are warnings, never the exit code."""
+    from parity.alerts.deliver import drain
+
     store = open_store(loaded)
     try:
         drain(store, loaded.config.alerts, log=_warn)
@@ -211,6 +223,8 @@ def diff(
       parity diff staging production
       parity diff staging production --format markdown -o drift.md
     """
+    from parity.pipeline import analyse, check_environments, collect
+
     loaded = load(config)
     names = check_environments(loaded, [env_a, env_b])
     with progress_display(progress) as cb:
@@ -245,6 +259,8 @@ def drift(
       parity drift production
       parity drift production --format json -o drift.json
     """
+    from parity.pipeline import analyse, check_environments, collect
+
     loaded = load(config)
     names = check_environments(loaded, [env])
     with progress_display(progress) as cb:

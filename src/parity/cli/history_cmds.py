@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 from rich.table import Table
 from rich.text import Text
 
-from parity.cli import timeline
 from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, err_console, load
 from parity.cli.compare_cmds import open_store
 from parity.errors import ParityError, UsageError
-from parity.model import Finding
-from parity.pipeline import check_environments
-from parity.report.values import age, visible
-from parity.serialize import finding_to_dict
-from parity.store import Store
+
+# The store (sqlalchemy, alembic), the timelines and the report helpers are imported where they are used:
+# this module's top level is loaded for every command (see parity.cli.common).
+if TYPE_CHECKING:
+    from parity.model import Finding
+    from parity.store import Store
 
 
 def _out(fmt: Format, tables: list[Table], data: Any) -> None:
@@ -43,6 +43,8 @@ def _out(fmt: Format, tables: list[Table], data: Any) -> None:
 def _text(value: str) -> Text:
     """A cloud- or user-supplied string for a table cell or title: never markup, control characters visible
     (a resource named ``x[/]`` crashed rich's markup parser; an escape sequence in one acted on the terminal)."""
+    from parity.report.values import visible
+
     return Text(visible(value))
 
 
@@ -51,6 +53,8 @@ def _when(t: dt.datetime | None) -> str:
 
 
 def _open_for(f: Finding, now: dt.datetime) -> str:
+    from parity.report.values import age
+
     if f.first_seen is None or f.status == "resolved":
         return ""
     return age((now - f.first_seen).total_seconds())
@@ -76,6 +80,9 @@ def _findings_table(rows: list[Finding], title: str) -> Table:
 
 
 def _resource_history(store: Store, envs: list[str], pattern: str, fmt: Format) -> None:
+    from parity.cli import timeline
+    from parity.serialize import finding_to_dict
+
     lines = timeline.timelines(store, envs, pattern)
     if not lines:
         raise UsageError(f"no stored resource matches {pattern!r} (a key, id, name or glob; see `parity history`)")
@@ -117,6 +124,8 @@ def _resource_history(store: Store, envs: list[str], pattern: str, fmt: Format) 
 
 
 def _changes_tables(changes: dict[int, dict[str, Any]]) -> list[Table]:
+    from parity.cli import timeline
+
     tables: list[Table] = []
     for scan_id in sorted(changes, reverse=True):
         for env, d in sorted(changes[scan_id].items()):
@@ -216,6 +225,10 @@ def history(
       parity history --findings --status open
       parity history 'aws_sqs_queue.*'
     """
+    from parity.cli import timeline
+    from parity.pipeline import check_environments
+    from parity.serialize import finding_to_dict
+
     if fmt not in _HISTORY_FORMATS:
         raise UsageError(
             f"history prints --format {' or '.join(f.value for f in _HISTORY_FORMATS)}, not {fmt.value}"

@@ -4,7 +4,7 @@ violations, or what one principal can do and why (every action group traced to i
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,18 +22,19 @@ from parity.cli.common import (
     redactor_for,
     write_out,
 )
-from parity.compare import Rules, apply_ignores
 from parity.errors import UsageError
-from parity.permissions import all_permissions, analyse_permissions, default_catalogue
-from parity.permissions.catalogue import Catalogue
-from parity.permissions.diff import Added, describe, grouped
-from parity.permissions.model import PermissionSet
-from parity.pipeline import analyse, check_environments, collect
-from parity.report import EXIT_INCOMPLETE, EXIT_OK, Report
+
+# The permission analysis (the action catalogue, the AWS source) and the pipeline are imported where they
+# are used: this module's top level is loaded for every command (see parity.cli.common).
+if TYPE_CHECKING:
+    from parity.permissions.catalogue import Catalogue
+    from parity.permissions.model import PermissionSet
 
 
 def principal_view(s: PermissionSet, catalogue: Catalogue) -> dict[str, Any]:
     """What one principal can do: (service, access level) -> lines "actions on scope <- statement"."""
+    from parity.permissions.diff import Added, describe, grouped
+
     p = s.principal
     items = [Added(a, g.scope, g.conditions, g.source) for g in s.grants for a in sorted(g.actions)]
     items += [Added("*", g.scope, g.conditions, g.source) for g in s.grants if g.everything]
@@ -100,6 +101,11 @@ def perms(
       parity perms production
       parity perms production --principal greenflash-app-production
     """
+    from parity.compare import Rules, apply_ignores
+    from parity.permissions import all_permissions, analyse_permissions, default_catalogue
+    from parity.pipeline import analyse, check_environments, collect
+    from parity.report import EXIT_INCOMPLETE, EXIT_OK, Report
+
     loaded = load(config)
     names = check_environments(loaded, [env_a] + ([env_b] if env_b else []))
     if principal and env_b:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,12 +19,11 @@ from parity.cli.common import (
     redactor_for,
     write_out,
 )
-from parity.pipeline import collect
-from parity.pipelines import promotion_graph
-from parity.pipelines.graph import workflows_of
-from parity.pipelines.graphview import PromotionGraph, render_mermaid, render_text, to_json
-from parity.report import EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_OK
-from parity.sources.pipeline.collector import KIND
+
+# The pipeline readers and the graph are imported where they are used: this module's top level is loaded
+# for every command (see parity.cli.common).
+if TYPE_CHECKING:
+    from parity.pipelines.graphview import PromotionGraph
 
 
 class GraphFormat(StrEnum):
@@ -77,6 +76,12 @@ def pipeline(
       parity pipeline --format mermaid -o promotion.mmd
       parity pipeline --strict --format json
     """
+    from parity.pipeline import collect
+    from parity.pipelines import promotion_graph
+    from parity.pipelines.graph import workflows_of
+    from parity.pipelines.graphview import render_mermaid, render_text, to_json
+    from parity.sources.pipeline.collector import KIND
+
     loaded = load(config)
     cfg = loaded.config
     with progress_display(progress) as cb:
@@ -105,6 +110,8 @@ def pipeline(
 def exit_code(graph: PromotionGraph, strict: bool) -> int:
     """2 when a path skips a stage; else, with ``strict``, 3 when a pipeline source could not read
     everything (the contract of every reporting command: a gap never reads as "no bypass"); else 0."""
+    from parity.report import EXIT_DRIFT, EXIT_INCOMPLETE, EXIT_OK
+
     if graph.has_bypass:
         return EXIT_DRIFT
     if strict and not graph.complete:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
@@ -15,15 +15,14 @@ from rich.text import Text
 
 from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, Format, OutputOpt, load, write_out
 from parity.cli.compare_cmds import open_store
-from parity.config import KubernetesManifestsSource, LoadedConfig
 from parity.errors import UsageError
-from parity.pipeline import check_environments
-from parity.promotion import ledger_for, placeholders
-from parity.promotion.artifacts import cap_notes
-from parity.promotion.check import Candidate, CheckResult, check, from_resources, images_from_lines, read_plan_file
-from parity.redact import Redactor
-from parity.registry import CollectContext, source_kinds
-from parity.serialize import finding_to_dict
+
+# The promotion check (the Terraform plan reader, the store, the config models) is imported where it is
+# used: this module's top level is loaded for every command (see parity.cli.common).
+if TYPE_CHECKING:
+    from parity.config import LoadedConfig
+    from parity.promotion.check import Candidate, CheckResult
+    from parity.redact import Redactor
 
 SCHEMA = "parity/promote-check@1"
 
@@ -31,6 +30,11 @@ SCHEMA = "parity/promote-check@1"
 def _manifest_candidates(
     loaded: LoadedConfig, target: str, path: Path, redactor: Redactor, notes: list[str]
 ) -> list[Candidate]:
+    from parity.config import KubernetesManifestsSource
+    from parity.promotion import placeholders
+    from parity.promotion.check import from_resources
+    from parity.registry import CollectContext, source_kinds
+
     spec = KubernetesManifestsSource(kind="kubernetes-manifests", path=str(path.resolve()), kustomize=False)
     ctx = CollectContext(
         environment=target,
@@ -46,6 +50,8 @@ def _manifest_candidates(
 
 
 def _previous(loaded: LoadedConfig, target: str) -> str:
+    from parity.pipeline import check_environments
+
     order = loaded.config.promotion
     check_environments(loaded, [target])
     if target not in order or order.index(target) == 0:
@@ -63,6 +69,8 @@ def _verdict(result: CheckResult) -> str:
 
 
 def _document(result: CheckResult, strict: bool) -> dict[str, Any]:
+    from parity.serialize import finding_to_dict
+
     return {
         "schema": SCHEMA,
         "to": result.target,
@@ -199,6 +207,11 @@ def promote_check(
       parity promote-check --to production --manifest kubernetes/production/
       echo ghcr.io/greenflash/api:3.1.1-hotfix | parity promote-check --to production --images -
     """
+    from parity.promotion import ledger_for, placeholders
+    from parity.promotion.artifacts import cap_notes
+    from parity.promotion.check import check, images_from_lines, read_plan_file
+    from parity.redact import Redactor
+
     loaded = load(config)
     target = to
     previous = _previous(loaded, target)

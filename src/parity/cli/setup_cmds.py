@@ -14,7 +14,6 @@ import typer
 from rich.text import Text
 
 from parity.cli.common import Format, FormatOpt, emit, err_console, load, write_out
-from parity.config import json_schema
 from parity.errors import InputError, UsageError
 
 STARTER = """\
@@ -112,6 +111,8 @@ def schema() -> None:
     Examples:
       mkdir -p .parity && parity schema > .parity/schema.json
     """
+    from parity.config import json_schema  # pydantic and the config models: only this command needs them here
+
     sys.stdout.write(orjson.dumps(json_schema(), option=orjson.OPT_INDENT_2).decode() + "\n")
 
 

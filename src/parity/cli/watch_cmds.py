@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 
 from parity.cli.common import DEFAULT_CONFIG_PATH, ConfigOpt, load
-from parity.pipeline import check_environments
 
 
 def watch(
@@ -58,7 +57,8 @@ def watch(
       parity watch -e production --metrics-port 9108
       parity watch --once
     """
-    from parity.normalize.gcpause import freeze_after_pauses
+    from parity.gcpause import freeze_after_pauses
+    from parity.pipeline import check_environments
     from parity.watch.runner import Watcher  # the watch loop's imports (prometheus) only for this command
 
     freeze_after_pauses(False)  # a long-running process: what is frozen would never be collected

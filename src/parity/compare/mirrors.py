@@ -56,9 +56,9 @@ from parity.compare.pairing import api_version, pair_resources
 from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
 from parity.config import Expected
+from parity.gcpause import paused_gc
 from parity.globs import rule_matches
 from parity.model import Change, Finding, Json, Resource, Suppressed
-from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import flat_drops, strip

@@ -32,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from parity.errors import InputError
+from parity.gcpause import paused_gc
 from parity.model import MAX_DEPTH, Json, Resource, Snapshot, json_in_text
-from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 
 if TYPE_CHECKING:  # the memo module imports this one

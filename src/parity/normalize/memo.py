@@ -20,9 +20,9 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from parity.gcpause import paused_gc
 from parity.model import Resource, Snapshot
 from parity.normalize.canonical import canonical_resource
-from parity.normalize.gcpause import paused_gc
 from parity.normalize.noise import NoiseKB, default_kb
 from parity.normalize.placeholders import serialize_records
 

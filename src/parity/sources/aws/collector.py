@@ -16,18 +16,19 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Literal
-
-import botocore.exceptions
+from typing import TYPE_CHECKING, Literal
 
 from parity.config import AwsSource
 from parity.errors import ParityError
 from parity.model import Coverage, CoverageGap, Resource, Snapshot
 from parity.registry import CollectContext, register_source
-from parity.sources.aws.failures import describe
 from parity.sources.aws.guard import ReadOnlyViolation
-from parity.sources.aws.session import AwsSession, Target
 from parity.sources.aws.spec import Fetch, Lister, listers
+
+# boto3 and botocore (the session, the failure descriptions) are imported when an account is listed: every
+# command that collects imports this module (parity.registry loads every source), with an AWS source or not.
+if TYPE_CHECKING:
+    from parity.sources.aws.session import AwsSession
 
 DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnrecognizedClientException",
@@ -53,6 +54,8 @@ def selected_listers(spec: AwsSource, skip_types: frozenset[str] = frozenset()) 
 
 
 def _regions(spec: AwsSource, session: AwsSession) -> tuple[str, ...]:
+    from parity.sources.aws.failures import describe
+
     if spec.regions == "all":
         ec2 = session.client("ec2", session.region())
         try:
@@ -69,6 +72,10 @@ def _regions(spec: AwsSource, session: AwsSession) -> tuple[str, ...]:
 
 def _gap_for(e: Exception, lister: Lister, region: str, types: set[str]) -> list[CoverageGap]:
     """A gap for each of ``types``; the reason never holds text from the response (see failures.describe)."""
+    import botocore.exceptions
+
+    from parity.sources.aws.failures import describe
+
     kind: Literal["denied", "failed"] = "failed"
     if isinstance(e, botocore.exceptions.ClientError) and (e.response.get("Error") or {}).get("Code") in DENIED_CODES:
         kind = "denied"
@@ -79,6 +86,8 @@ def _gap_for(e: Exception, lister: Lister, region: str, types: set[str]) -> list
 
 @register_source("aws", "a live AWS account, listed read-only across regions")
 def collect(spec: AwsSource, ctx: CollectContext) -> Sequence[Snapshot]:
+    from parity.sources.aws.session import AwsSession, Target
+
     target = Target(
         profile=spec.profile,
         role_arn=spec.role_arn,

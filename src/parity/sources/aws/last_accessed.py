@@ -24,11 +24,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import botocore.exceptions
-import botocore.parsers
-
-from parity.sources.aws.failures import describe
-
 ACTIONS = ("iam:GenerateServiceLastAccessedDetails", "iam:GetServiceLastAccessedDetails")
 MAX_PRINCIPALS = 20  # per scan: one report job each
 ATTEMPTS = 10  # polls of one job
@@ -58,6 +53,13 @@ def last_accessed(
     sleeper: Callable[[float], None] = time.sleep,
 ) -> LastAccess:
     """When ``arn`` (a user, role or group) last used any service, through a guarded IAM ``client``."""
+    # botocore here, not at the top: the permission analysis imports this module for every scan, with an
+    # AWS source or not, and a scan without one must not load it
+    import botocore.exceptions
+    import botocore.parsers
+
+    from parity.sources.aws.failures import describe
+
     try:
         job = client.generate_service_last_accessed_details(Arn=arn)["JobId"]
         got: Mapping[str, Any] = {}

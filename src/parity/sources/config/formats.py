@@ -23,7 +23,6 @@ from collections.abc import Callable
 from parity.errors import InputError
 from parity.model import Json
 from parity.sources.config.dotenv import parse_dotenv
-from parity.sources.config.hcl import parse_hcl
 from parity.sources.config.properties import parse_properties
 from parity.sources.config.yamlio import json_document, yaml_documents
 
@@ -96,14 +95,22 @@ def read_ini(text: str, shown: str) -> dict[str, Json]:
     return {s: dict(parser.items(s, raw=True)) for s in parser.sections()}
 
 
+def read_hcl(text: str, shown: str) -> dict[str, Json]:
+    # python-hcl2 (and lark under it) take longer to import than a small diff takes to run: loaded with the
+    # first .tf/.tfvars/.hcl file read, not by every command that reads config files or Terraform states.
+    from parity.sources.config.hcl import parse_hcl
+
+    return parse_hcl(text, shown)
+
+
 READERS: dict[str, Callable[[str, str], dict[str, Json]]] = {
     "yaml": read_yaml,
     "json": read_json,
     "env": parse_dotenv,
     "properties": parse_properties,
     "ini": read_ini,
-    "tfvars": parse_hcl,
-    "hcl": parse_hcl,
+    "tfvars": read_hcl,
+    "hcl": read_hcl,
 }
 
 

@@ -32,8 +32,8 @@ import orjson
 
 from parity.config import TerraformPlanSource
 from parity.errors import InputError, type_word
+from parity.gcpause import paused_gc
 from parity.model import Coverage, CoverageGap, Json, Snapshot
-from parity.normalize.gcpause import paused_gc
 from parity.redact import Redactor, redact_secret_keys_in_place
 from parity.registry import CollectContext, register_source
 from parity.sources import files

@@ -24,8 +24,8 @@ import orjson
 
 from parity.config import TerraformStateSource
 from parity.errors import InputError, type_word
+from parity.gcpause import paused_gc
 from parity.model import Coverage, Json, Snapshot
-from parity.normalize.gcpause import paused_gc
 from parity.redact import Redactor, redact_secret_keys_in_place
 from parity.registry import CollectContext, register_source
 from parity.sources import files

@@ -25,8 +25,8 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-import botocore.exceptions
-
+# botocore is imported by the functions that catch its errors, when they run: every command that collects
+# imports this module (parity.registry loads every source), with an AWS source or not.
 from parity.model import Json, Resource
 from parity.sources.aws.owner import tags_from_list
 from parity.sources.aws.spec import AwsType, Fetch, Lister, register
@@ -106,6 +106,8 @@ def _vpc_labels(f: Fetch) -> dict[str, str]:
     """Every VPC's label by id, so that what AWS makes once per VPC (a ``default`` group, a main route
     table) is named by its VPC and pairs across environments: by VPC id, each account's default VPC and
     each custom VPC held one ``default`` group, and the names were ambiguous (every one ``only_in``)."""
+    import botocore.exceptions
+
     try:
         return {str(v["VpcId"]): _vpc_label(v) for page in f.pages(f.client("ec2"), "describe_vpcs")
                 for v in page.get("Vpcs", [])}  # fmt: skip

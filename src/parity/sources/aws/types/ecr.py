@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import botocore.exceptions
-
+# botocore is imported by the functions that catch its errors, when they run: every command that collects
+# imports this module (parity.registry loads every source), with an AWS source or not.
 from parity.model import Json, Resource
 from parity.sources.aws.owner import tags_from_list
 from parity.sources.aws.spec import AwsType, Fetch, Lister, register
@@ -22,6 +22,8 @@ _ABSENT = frozenset({"RepositoryPolicyNotFoundException", "LifecyclePolicyNotFou
 
 
 def _optional(call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any] | None:
+    import botocore.exceptions
+
     try:
         return call(**kwargs)
     except botocore.exceptions.ClientError as e:

@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import botocore.exceptions
-
+# botocore is imported by the functions that catch its errors, when they run: every command that collects
+# imports this module (parity.registry loads every source), with an AWS source or not.
 from parity.model import Json, Resource
 from parity.sources.aws.owner import tags_from_list
 from parity.sources.aws.spec import AwsType, Fetch, Lister, register
@@ -30,6 +30,8 @@ AWS_ALIAS_PREFIX = "alias/aws/"
 
 
 def _optional(call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, Any] | None:
+    import botocore.exceptions
+
     try:
         return call(**kwargs)
     except botocore.exceptions.ClientError as e:
@@ -40,6 +42,8 @@ def _optional(call: Callable[..., dict[str, Any]], **kwargs: Any) -> dict[str, A
 
 def _key_attributes(f: Fetch, kms: Any, meta: dict[str, Any]) -> tuple[dict[str, Json], dict[str, str]]:
     """Terraform's attributes of a customer managed key, and its tags."""
+    import botocore.exceptions
+
     kid = meta["KeyId"]
     attrs: dict[str, Json] = {
         "key_id": kid,

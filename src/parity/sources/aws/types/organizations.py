@@ -26,8 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import botocore.exceptions
-
+# botocore is imported by the functions that catch its errors, when they run: every command that collects
+# imports this module (parity.registry loads every source), with an AWS source or not.
 from parity.model import Resource
 from parity.sources.aws.spec import AwsType, Fetch, Lister, register
 
@@ -52,6 +52,8 @@ def _path(f: Fetch, org: Any) -> list[tuple[str, str]]:
 
 
 def _scps(f: Fetch) -> Iterator[Resource]:
+    import botocore.exceptions
+
     org = f.client("organizations")
     try:
         info = org.describe_organization()["Organization"]

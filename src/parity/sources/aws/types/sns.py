@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import botocore.exceptions
-
+# botocore is imported by the functions that catch its errors, when they run: every command that collects
+# imports this module (parity.registry loads every source), with an AWS source or not.
 from parity.model import Json, Resource
 from parity.redact import Redactor, redact_url_passwords
 from parity.sources.aws.owner import tags_from_list
@@ -27,6 +27,8 @@ _GONE = frozenset({"NotFound", "NotFoundException", "ResourceNotFoundException"}
 
 
 def _topics(f: Fetch) -> Iterator[Resource]:
+    import botocore.exceptions
+
     sns = f.client("sns")
     for page in f.pages(sns, "list_topics"):
         for t in page.get("Topics", []):
@@ -72,6 +74,8 @@ def redact_subscription(attrs: dict[str, Any], redactor: Redactor) -> dict[str, 
 
 
 def _subscriptions(f: Fetch) -> Iterator[Resource]:
+    import botocore.exceptions
+
     sns = f.client("sns")
     for page in f.pages(sns, "list_subscriptions"):
         for s in page.get("Subscriptions", []):
