@@ -192,3 +192,24 @@ def test_a_resource_with_non_string_keys_is_still_checked() -> None:
     r = Resource("x", "1", "k", attributes={"ports": {443: "db.prod.internal"}})
     assert scanner.may_reach("staging", r)
     assert [x.id for x in scanner.reaching("staging", [r])] == ["1"]
+
+
+def test_prefilter_with_many_foreign_accounts_looks_them_up_by_digit_runs() -> None:
+    # past a handful of accounts the digit runs of the text are looked up instead of each account searched
+    many = Rules(
+        tokens={"staging": ("staging",), "production": ("prod",)},
+        accounts={
+            "staging": tuple(f"1111111111{i:02d}" for i in range(20)),
+            "production": tuple(f"2222222222{i:02d}" for i in range(20)),
+        },
+    )
+    scanner = _Scanner(["staging", "production"], many, [])
+
+    def reaches(value: str) -> bool:
+        return scanner.may_reach("staging", Resource("x", "1", "k", attributes={"v": value}))
+
+    assert reaches("arn:aws:iam::222222222219:root")
+    assert reaches("\x01222222222207")  # written \u0001222222222207: the account inside a longer run
+    assert reaches("id-9222222222205")  # walked, though the walk will not report it: a superset is fine
+    assert not reaches("arn:aws:iam::111111111119:root")  # its own account
+    assert not reaches("22222222221")  # eleven digits
