@@ -19,6 +19,10 @@ class InputError(ParityError):
         self.column = column
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str, int | None, int | None]]:
+        # rebuilt from its fields (pickling, as a child process collecting an environment sends it back)
+        return (type(self), (self.file, self.message, self.line, self.column))
+
     def __str__(self) -> str:
         where = self.file
         if self.line is not None:

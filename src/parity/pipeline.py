@@ -112,6 +112,19 @@ def collect(
     memo: CanonicalMemo | None = None,
     only_kinds: frozenset[str] | None = None,
 ) -> dict[str, Inventory]:
+    """Every environment of ``envs`` collected (see :func:`collect_environment`); big ones in child processes
+    when the machine has the cores and no ``memo`` is kept (:mod:`parity.parallel`)."""
+    if memo is None:
+        from parity import parallel
+
+        away = parallel.plan(loaded, envs, only_kinds)
+        if away:
+
+            def one(env: str) -> Inventory:  # a child reports no progress: the display belongs to this process
+                shown = None if env in away else progress
+                return collect_environment(loaded, env, redactor, shown, None, only_kinds)
+
+            return parallel.collect_in_processes(envs, away, one, progress)
     return {env: collect_environment(loaded, env, redactor, progress, memo, only_kinds) for env in envs}
 
 
