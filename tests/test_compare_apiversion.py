@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +244,88 @@ def test_a_copy_of_the_object_is_compared_with_the_other_version_too() -> None:
         ("apiVersion", "policy/v1", "policy/v1beta1"),
         ("spec.minAvailable", 3, 1),
     ]
+
+
+def test_each_version_rules_of_the_noise_kb_apply_to_both_sides() -> None:
+    # The KB names versions: batch/v1 CronJob defaults are folded, apps/v1 Deployment env lists sorted, the
+    # old versions have no rules. Equal manifests across the move read as defaults "absent" on one side only.
+    job = {
+        "schedule": "0 * * * *",
+        "jobTemplate": {
+            "spec": {
+                "template": {
+                    "spec": {
+                        "terminationGracePeriodSeconds": 30,
+                        "containers": [{"name": "c", "image": "x", "imagePullPolicy": "IfNotPresent"}],
+                    }
+                }
+            }
+        },
+    }
+    env = [{"name": "B", "value": "2"}, {"name": "A", "value": "1"}]
+    dep = {"template": {"spec": {"containers": [{"name": "c", "env": env}]}}}
+    dep_sorted = {"template": {"spec": {"containers": [{"name": "c", "env": env[::-1]}]}}}
+    for new, old, spec_new, spec_old in (
+        ("batch/v1/CronJob", "batch/v1beta1/CronJob", job, job),
+        ("apps/v1/Deployment", "apps/v1beta2/Deployment", dep, dep_sorted),
+    ):
+        for left, right, sl, sr in ((new, old, spec_new, spec_old), (old, new, spec_old, spec_new)):
+            s = inv("staging", k8s(left, "shop", "web", spec=sl))
+            p = inv("production", k8s(right, "shop", "web", spec=sr))
+            res = mirror_report(s, p, RULES)
+            assert [[c.path for c in f.changes] for f in res.findings] == [["apiVersion"]], (left, right)
+            assert mirror_report(s, p, RULES, memo=ComparisonMemo()).findings == res.findings
+    # A real difference under a default-folding version still shows.
+    changed = {**job, "jobTemplate": {"spec": {"template": {"spec": {"terminationGracePeriodSeconds": 60}}}}}
+    res = mirror_report(
+        inv("staging", k8s("batch/v1/CronJob", "shop", "web", spec=job)),
+        inv("production", k8s("batch/v1beta1/CronJob", "shop", "web", spec=changed)),
+        RULES,
+    )
+    (f,) = res.findings
+    assert ("spec.jobTemplate.spec.template.spec.terminationGracePeriodSeconds", None, 60) in [
+        (c.path, c.left, c.right) for c in f.changes
+    ]
+
+
+def test_a_cluster_and_manifests_on_each_side_compare_live_with_live_across_versions() -> None:
+    # Each side's cluster serves the object under its own version, each side's manifests declare it so: per
+    # type, each version is on one side only, and every live copy was compared with every declared one.
+    def env(name: str, type_: str) -> Inventory:
+        declared = k8s(type_, "shop", "web", spec={"minAvailable": 1})
+        live = k8s(type_, "shop", "web", spec={"minAvailable": 1, "unhealthyPodEvictionPolicy": "IfHealthyBudget"})
+        return Inventory(
+            name,
+            (
+                canonicalize(Snapshot(name, "manifests", "kubernetes-manifests", "declared", WHEN, (declared,))),
+                canonicalize(Snapshot(name, "cluster", "kubernetes", "live", WHEN, (live,))),
+            ),
+        )
+
+    res = mirror_report(env("staging", PDB_V1), env("production", PDB_BETA), RULES)
+    assert [[c.path for c in f.changes] for f in res.findings] == [["apiVersion"]]
+    assert res.role == "live" and res.pairs == 1
+
+
+class _Counting(Placeholders):
+    """Placeholders that count the strings they substitute in batches (the pairing passes' cost)."""
+
+    calls = 0
+
+    def sub_strs(self, strings: Sequence[str]) -> list[str]:
+        _Counting.calls += len(strings)
+        return super().sub_strs(strings)
+
+
+def test_leftovers_of_one_type_cost_no_api_version_pass() -> None:
+    # Thousands of objects of one type unpaired on both sides (another namespace scheme) had the passes of
+    # their type already: the API-version pass must not run three more over them.
+    left = [k8s("v1/ConfigMap", "a", f"l{i}") for i in range(200)] + [k8s(PDB_V1, "shop", "web")]
+    right = [k8s("v1/ConfigMap", "b", f"r{i}") for i in range(200)] + [k8s(PDB_BETA, "shop", "web")]
+    ph_l, ph_r = _Counting(["staging"]), _Counting(["prod"])
+    plain = pair_resources(left, right, ph_l, ph_r)
+    before = _Counting.calls
+    _Counting.calls = 0
+    got = pair_resources(left, right, ph_l, ph_r, api_versions=True)
+    assert len(got.across_versions) == 1 and len(got.only_left) == len(plain.only_left) - 1
+    assert _Counting.calls == before  # the pass substituted nothing (the PDBs pair by id)

@@ -24,7 +24,9 @@ is paired by the last pass (:func:`parity.compare.pairing.pair_api_versions`) an
 a change at :data:`API_VERSION_PATH` (``apiVersion``, ``policy/v1`` vs ``policy/v1beta1``), first, then
 whatever its attributes differ in; never two ``only_in``. Like every ``differs``, its type and key (so
 its id) are the left side's, stable while neither side's version moves; ``expected`` rules match it by
-either side's type and key.
+either side's type and key. Both sides are compared after the noise KB rules of both versions (the KB names
+versions: ``batch/v1/CronJob``'s defaults), and a version on one side only takes its role (live or declared)
+from its group and kind, as if both versions were one type.
 
 An unpaired resource is ``only_in`` unless its type is not fully covered on either side: a failed or
 denied listing is a coverage gap, never "deleted".
@@ -52,13 +54,14 @@ from parity.compare.envinfo import (
     summarize_paths,
 )
 from parity.compare.memo import ComparisonMemo
-from parity.compare.pairing import api_version, pair_resources
+from parity.compare.pairing import api_version, kube_group_kind, pair_resources
 from parity.compare.severity import change_severity, only_in_severity
 from parity.compare.types import Inventory, Rules
 from parity.config import Expected
 from parity.gcpause import paused_gc
 from parity.globs import rule_matches
 from parity.model import Change, Finding, Json, Resource, Suppressed
+from parity.normalize.canonical import canonical_attributes, with_attributes
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import flat_drops, strip
@@ -203,6 +206,47 @@ def _alternative(type_: str) -> bool:
     return info is not None and info.alternative_of is not None
 
 
+def _roles_across_versions(left: Inventory, right: Inventory, roles: dict[str, str | None]) -> dict[str, str | None]:
+    """``roles`` with each Kubernetes type that got none given its group and kind's: "live" where a live source
+    of each side looked at some version of it, else "declared" where each side declares some version of it.
+    A type whose version differs between the sides is on one side only, so per type it had no role: where each
+    side has a cluster and manifests, every live copy was compared with every declared copy of the other
+    version, and what the server fills in read as differences both ways."""
+    open_ = {t: gk for t, role in roles.items() if role is None and (gk := kube_group_kind(t)) is not None}
+    if not open_:
+        return roles
+    wanted = set(open_.values())
+
+    def seen(inv: Inventory, role: str) -> set[str]:
+        """The group/kinds of ``wanted`` that sources of ``inv`` with ``role`` looked at."""
+        types: set[str] = set()
+        for s in inv.snapshots:
+            if s.role == role:
+                types.update(r.type for r in s.resources)
+                if role == "live":
+                    types.update(s.coverage.listed)
+        return {gk for t in types if (gk := kube_group_kind(t)) in wanted}
+
+    live = seen(left, "live") & seen(right, "live")
+    declared = seen(left, "declared") & seen(right, "declared")
+    out = dict(roles)
+    for t, gk in open_.items():
+        out[t] = "live" if gk in live else ("declared" if gk in declared else None)
+    return out
+
+
+def _aligned(a: Resource, b: Resource, kb: NoiseKB) -> tuple[Resource, Resource]:
+    """A pair across two API versions of a type, each side made canonical under both versions' rules (in one
+    order for both). The KB names versions (``batch/v1/CronJob``'s defaults, ``apps/v1/Deployment``'s
+    unordered env): a default folded on one side only, or a list sorted on one side only, read as a change."""
+    first, second = sorted((a.type, b.type))
+
+    def both(r: Resource) -> Resource:
+        return with_attributes(r, canonical_attributes(second, canonical_attributes(first, r.attributes, kb), kb))
+
+    return both(a), both(b)
+
+
 def mirror_report(
     left: Inventory,
     right: Inventory,
@@ -222,7 +266,7 @@ def _mirror_report(
     kb = kb or default_kb()
     L, R = left.environment, right.environment
     envs = (L, R)
-    roles = like_with_like(left, right)
+    roles = _roles_across_versions(left, right, like_with_like(left, right))
     chosen = set(roles.values())
     role = chosen.pop() if len(chosen) == 1 else ("mixed" if chosen else None)
     res_l, snaps_l = select(left, roles)
@@ -240,6 +284,8 @@ def _mirror_report(
     pairs = pairing.pairs
     if pairing.copies:  # an object seen twice on a side: each copy is compared with the partner(s)
         pairs = tuple((x, y) for a, b in pairs for x in pairing.with_copies(a) for y in pairing.with_copies(b))
+    if pairing.across_versions:
+        pairs = tuple((a, b) if a.type == b.type else _aligned(a, b, kb) for a, b in pairs)
     findings: list[Finding] = []
     expected_all: dict[tuple[str, ...], ExpectedDifference] = {}
     # (type, key, left id, right id) -> the pair, its kept changes, its suppressed ones: copies of one object
@@ -277,7 +323,10 @@ def _mirror_report(
                 note(a, b, [Change(API_VERSION_PATH, api_version(a.type), api_version(b.type))])
     for i, lv, rv in _unequal_pairs(pairs, ph_l, ph_r, kb, memo):
         a, b = pairs[i]
-        changes = diff(lv, rv, kb.for_type(a.type).canonical)
+        rules_ = kb.for_type(a.type).canonical
+        if rules_ is None and b.type != a.type:  # (across API versions: the lists either version sorts)
+            rules_ = kb.for_type(b.type).canonical
+        changes = diff(lv, rv, rules_)
         if changes:
             note(a, b, changes)
     for a, b, kept_d, supp_d in found.values():

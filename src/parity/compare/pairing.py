@@ -16,7 +16,8 @@ types: Kubernetes objects whose types differ only in the API version (``policy/v
 name: the same ``id`` (``namespace/name``), then the same name after placeholders, then the same ``id``
 after placeholders, each candidate unique on both sides among the leftovers of that group and kind (two
 versions of one object on a side pair with nothing). Only types of the Kubernetes form
-(:func:`kube_group_kind`) take part; such pairs are also listed in :attr:`Pairing.across_versions`.
+(:func:`kube_group_kind`) take part, and of those only a group and kind left unpaired under two types or
+more; such pairs are also listed in :attr:`Pairing.across_versions`.
 
 Whatever stays unpaired is returned per side.
 
@@ -193,15 +194,22 @@ def pair_api_versions(
 ) -> tuple[list[Resource], list[Resource], list[tuple[Resource, Resource]]]:
     """The API-version pass over what the other passes left (see the module docstring): the pairs it makes
     and what stays unpaired per side, in input order."""
-    kinds: dict[str, str | None] = {}
-    for r in (*left, *right):
-        if r.type not in kinds:
-            kinds[r.type] = kube_group_kind(r.type)
-    cand_l = [r for r in left if kinds[r.type] is not None]
-    cand_r = [r for r in right if kinds[r.type] is not None]
-    # the usual case: no Kubernetes group and kind left unpaired on both sides
-    if not cand_l or not cand_r or {kinds[r.type] for r in cand_l}.isdisjoint({kinds[r.type] for r in cand_r}):
+    tl, tr = {r.type for r in left}, {r.type for r in right}
+    gks = {t: gk for t in tl | tr if (gk := kube_group_kind(t)) is not None}
+    # group/kind -> its types among the leftovers of either side, for those left on both sides
+    both = {gks[t] for t in tl if t in gks}.intersection(gks[t] for t in tr if t in gks)
+    types: dict[str, set[str]] = defaultdict(set)
+    for t, gk in gks.items():
+        if gk in both:
+            types[gk].add(t)
+    # Only a group and kind left under two or more types can pair here: under one type, the passes of that
+    # type already had them (and a pair of one type is dropped below). Leaving the others out keeps
+    # thousands of unpaired objects of a type both sides hold from costing three more passes.
+    kinds = {t: gk for gk, ts in types.items() if len(ts) > 1 for t in ts}
+    if not kinds:  # the usual case
         return left, right, []
+    cand_l = [r for r in left if r.type in kinds]
+    cand_r = [r for r in right if r.type in kinds]
     found: list[tuple[Resource, Resource]] = []
 
     def keyed(rs: list[Resource], vals: Sequence[str | None]) -> list[str | None]:
