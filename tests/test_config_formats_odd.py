@@ -13,6 +13,7 @@ from parity.errors import InputError
 from parity.model import Json
 from parity.redact import Redactor
 from parity.registry import CollectContext
+from parity.sources.config import hcl
 from parity.sources.config.collector import collect
 from parity.sources.config.redaction import redact_text, redact_tree
 
@@ -149,6 +150,23 @@ def test_hcl_heredoc_reads_the_same_with_crlf_line_ends(tmp_path: Path, redactor
             "'required_providers' is set in two 'terraform' blocks",
         ),
         ("app.tfvars", 'region = "a"\nregion {\n}\n', 2, "'region' is both an attribute and a block"),
+        # "Duplicate backend configuration": one backend per module, whatever its type, also within one block
+        (
+            "main.tf",
+            'terraform {\n  backend "s3" { bucket = "a" }\n}\nterraform {\n  backend "local" {}\n}\n',
+            5,
+            """'backend "local"' is a second 'backend' block (first on line 2)""",
+        ),
+        ("main.tf", 'terraform {\n  backend "s3" {}\n  backend "local" {}\n}\n', 3, "a second 'backend' block"),
+        ("main.tf", 'terraform {\n  backend "s3" {}\n  backend "s3" {}\n}\n', 3, "a second 'backend' block"),
+        (
+            "main.tf",
+            "terraform {\n  required_providers {}\n  required_providers {}\n}\n",
+            3,
+            "'required_providers' is a second 'required_providers' block",
+        ),
+        # "Both a backend and cloud configuration are present"
+        ("main.tf", 'terraform {\n  backend "s3" {}\n}\nterraform {\n  cloud {}\n}\n', 5, "beside a 'backend' block"),
     ],
 )
 def test_hcl_name_set_twice_is_an_error_with_file_and_line(
@@ -219,6 +237,25 @@ terraform {
     }
 
 
+def test_hcl_experiments_in_two_terraform_blocks_are_one_list(tmp_path: Path, redactor: Redactor) -> None:
+    """Terraform takes the union of every terraform block's experiments; this was refused as a name set twice."""
+    text = "terraform {\n  experiments = [a]\n}\nterraform {\n  experiments = [b, c]\n}\n"
+    assert _read(tmp_path, redactor, "main.tf", text) == {"terraform": {"experiments": ["a", "b", "c"]}}
+
+
+def test_hcl_without_indented_heredoc_is_not_walked_for_one(
+    tmp_path: Path, redactor: Redactor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The walk over the whole tree cost a seventh of reading 10,000 locals; without ``<<-`` it finds nothing."""
+
+    def walked(tree: object) -> None:
+        raise AssertionError("walked")
+
+    monkeypatch.setattr(hcl, "_flush_heredocs", walked)
+    text = 'locals {\n  a = <<EOT\n  x\nEOT\n  b = "<<"\n}\n'
+    assert _read(tmp_path, redactor, "main.tf", text) == {"locals": {"a": "  x", "b": "<<"}}
+
+
 def test_hcl_object_key_set_twice_keeps_the_last_as_terraform_does(tmp_path: Path, redactor: Redactor) -> None:
     """An object constructor is an expression, not a body: Terraform keeps the last value (terraform#28727)."""
     text = 'tags = {\n  team = "a"\n  team = "b"\n}\n'
@@ -236,6 +273,13 @@ def test_hcl_object_key_set_twice_keeps_the_last_as_terraform_does(tmp_path: Pat
         ("    echo one\n  \n    echo two\n    ", "echo one\n  \necho two"),  # nor one of whitespace, kept as written
         ("    ${var.cmd}\n      --flag\n    ", "${var.cmd}\n  --flag"),
         ("\u00a0\u00a0echo one\n\u00a0\u00a0echo two\n", "echo one\necho two"),  # Go's unicode.IsSpace
+        # the closing marker indented by any whitespace (Terraform trims that line with unicode.IsSpace)
+        ("\u2003\u2003echo one\n\u2003echo two\n\u2003", "\u2003echo one\necho two"),
+        # lines begun inside ${...} are expression, not text: neither measured nor cut
+        ("    echo ${jsonencode({\n  a = 1\n})}\n    done\n  ", "echo ${jsonencode({\n  a = 1\n})}\ndone"),
+        ('    ${join(",", [\n  "}",\n])}\n    b\n', '${join(",", [\n  "}",\n])}\nb'),  # a brace in a string
+        ("    %{ for x in [\n1] }${x}%{ endfor }\n    b\n", "%{ for x in [\n1] }${x}%{ endfor }\nb"),
+        ("    $${x\n  y\n", "  $${x\ny"),  # $${ is a literal ${: no sequence opens
     ],
 )
 @pytest.mark.parametrize("name", ["main.tf", "app.tfvars"])

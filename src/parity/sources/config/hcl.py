@@ -8,7 +8,8 @@ other expression in ``${...}``. This module turns that into what a reader expect
   ``resource.aws_instance.web.instance_type``; a repeated label path becomes a list of bodies;
 - ``locals`` and ``terraform`` blocks are merged into one dict each, as Terraform reads them: a name set
   in two of them is an error (Terraform refuses it), except ``required_version``, which becomes the list
-  of every constraint (Terraform applies each);
+  of every constraint (Terraform applies each), and ``experiments``, the lists joined; a second ``backend``
+  (whatever its type), ``cloud`` or ``required_providers`` block is an error too, even within one block;
 - other unlabelled blocks (``lifecycle``, ``ebs_block_device``, top-level ``moved``/``import``) are lists of
   bodies, as in Terraform state, so ``ebs_block_device[1].device_name`` reads the same in both;
 - ``<<-`` heredocs lose the indentation common to their non-blank lines, counting a tab as one
@@ -43,8 +44,12 @@ _OPTIONS = hcl2.SerializationOptions(
 )
 # Top-level blocks that are one namespace however many blocks declare them (Terraform's configs parser).
 _NAMESPACES = frozenset({"locals", "terraform"})
-# Names a namespace may set in several blocks, every value applying.
-_REPEATABLE: dict[str, frozenset[str]] = {"terraform": frozenset({"required_version"})}
+# Names a namespace may set in several blocks, every value applying (experiments: the union of the lists).
+_REPEATABLE: dict[str, frozenset[str]] = {"terraform": frozenset({"required_version", "experiments"})}
+# Blocks a module has at most one of, whatever their labels and however many ``terraform`` blocks hold them
+# (Terraform: "Duplicate backend configuration", "Duplicate required providers configuration", also within one
+# block); ``backend`` and ``cloud`` exclude each other ("Both a backend and cloud configuration are present").
+_ONE_OF: dict[str, str] = {"backend": "backend", "cloud": "backend", "required_providers": "required_providers"}
 _ESC = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -153,13 +158,13 @@ def _merge_blocks(out: dict[str, Json], key: str, items: list[dict[str, Any]], t
 
 def _merge_namespace(into: dict[str, Json], body: dict[str, Json], repeatable: frozenset[str]) -> None:
     """One more block of a namespace; _refuse_redefined has refused a name set twice, so a name already
-    here is repeatable or a labelled block whose labels differ (``backend "s3"`` and ``backend "local"``)."""
+    here is repeatable or a labelled block whose labels differ (``provider_meta "a"`` and ``provider_meta "b"``)."""
     for k, v in body.items():
         had = into.get(k)
         if k not in into:
             into[k] = v
-        elif k in repeatable:
-            into[k] = [*had, v] if isinstance(had, list) else [had, v]
+        elif k in repeatable:  # a constraint string, or a list of experiments
+            into[k] = [*(had if isinstance(had, list) else [had]), *(v if isinstance(v, list) else [v])]
         elif isinstance(had, dict) and isinstance(v, dict):
             _merge_namespace(had, v, frozenset())
         else:
@@ -184,8 +189,9 @@ def _kind(block: BlockRule) -> str:
 
 def _refuse_redefined(tree: Any, shown: str) -> None:
     """Terraform refuses an attribute set twice in one body ("Attribute redefined") and a name set in two
-    ``locals`` (or ``terraform``) blocks ("Duplicate local value definition"); python-hcl2 keeps the last, so a
-    file Terraform would not run would be read as if its second value were the only one."""
+    ``locals`` (or ``terraform``) blocks ("Duplicate local value definition"), and a second backend, cloud or
+    required_providers block (see _ONE_OF); python-hcl2 keeps the last, or both, so a file Terraform would not
+    run would be read as if its second value were the only one."""
     bodies = [tree.body]
     while bodies:
         body = bodies.pop()
@@ -210,6 +216,7 @@ def _refuse_redefined(tree: Any, shown: str) -> None:
                 blocks.setdefault(kind, _line(child))
                 bodies += [c for c in child.children if isinstance(c, BodyRule)]
     namespaces: dict[str, dict[str, int | None]] = {}
+    single: dict[str, tuple[str, int | None]] = {}  # _ONE_OF group -> the block of it seen first, and its line
     for block in tree.body.children:
         if not isinstance(block, BlockRule) or len(block.labels) != 1:
             continue
@@ -229,6 +236,19 @@ def _refuse_redefined(tree: Any, shown: str) -> None:
                 what = "attribute" if isinstance(child, AttributeRule) else "block"
                 where = f" (first on line {first})" if first else ""
                 raise InputError(shown, f"{what} {name!r} is set in two {kind!r} blocks{where}", _line(child))
+            sort = _kind(child) if kind == "terraform" and isinstance(child, BlockRule) else ""
+            group = _ONE_OF.get(sort)
+            if group is not None:
+                if group in single:
+                    other, first = single[group]
+                    if other == sort:
+                        said = f"is a second {other!r} block{f' (first on line {first})' if first else ''}"
+                        said += "; a module may have one"
+                    else:
+                        said = f"is beside a {other!r} block{f' (line {first})' if first else ''}"
+                        said += "; a module may have one or the other"
+                    raise InputError(shown, f"block {name!r} {said}", _line(child))
+                single[group] = (sort, _line(child))
             mine.setdefault(name, _line(child))
         known.update(mine)
 
@@ -236,9 +256,12 @@ def _refuse_redefined(tree: Any, shown: str) -> None:
 class _FlushHeredoc(HeredocTrimTemplateRule):
     """``<<-`` as Terraform reads it (hclsyntax flushHeredocTemplateParts): the smallest count of leading
     whitespace characters (tab and space alike) over the non-blank lines is cut from each of them; lines of
-    whitespace only are kept as written. python-hcl2 counts leading spaces only, so a tab-indented heredoc
-    kept its indentation and a tab-then-spaces one too. The newline before the closing marker is dropped, as
-    python-hcl2 does for ``<<`` heredocs, so both kinds read alike."""
+    whitespace only are kept as written, and so are lines that begin inside a ``${...}`` or ``%{...}`` sequence
+    (the expression of ``${jsonencode({`` spread over lines is no literal text: Terraform neither measures nor
+    cuts it, and a closing ``})}`` at column 0 would otherwise cancel the dedent of the whole heredoc).
+    python-hcl2 counts leading spaces only, so a tab-indented heredoc kept its indentation and a
+    tab-then-spaces one too. The newline before the closing marker is dropped, as python-hcl2 does for ``<<``
+    heredocs, so both kinds read alike."""
 
     def serialize(self, options: Any = None, context: Any = None) -> Any:
         m = _HEREDOC.match(str(self.children[0].value))
@@ -246,16 +269,21 @@ class _FlushHeredoc(HeredocTrimTemplateRule):
             return super().serialize(options, context)
         body = m.group(2)
         lines = body.removesuffix("\n").split("\n") if body else []
-        widths = [_indent(line) for line in lines]
-        cut = min((w for w, line in zip(widths, lines, strict=True) if w < len(line)), default=0)
-        kept = [line if w == len(line) else line[cut:] for w, line in zip(widths, lines, strict=True)]
+        # a width of -1: a line left as written (whitespace only, or begun inside a template sequence)
+        inner = _inside_sequences(body) if "{" in body else set()
+        widths = [-1 if n in inner or (w := _indent(line)) == len(line) else w for n, line in enumerate(lines)]
+        cut = min((w for w in widths if w >= 0), default=0)
+        kept = [line if w < 0 else line[cut:] for w, line in zip(widths, lines, strict=True)]
         text = "\n".join(kept)
         # python-hcl2's quoted form, which scalar() reads back: a heredoc has no escapes of its own.
         return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
-# The token python-hcl2 keeps: opener, body lines each ending in a newline, closing marker (maybe indented).
-_HEREDOC = re.compile(r"<<-([A-Za-z][A-Za-z0-9._-]*)\n(.*?)[ \t]*\1\n?\Z", re.DOTALL)
+# The token python-hcl2 keeps: opener, body lines each ending in a newline, closing marker (maybe indented, by
+# any whitespace: python-hcl2's grammar and Terraform, which trims the marker line with Go's unicode.IsSpace).
+_HEREDOC = re.compile(r"<<-([A-Za-z][A-Za-z0-9._-]*)\n(.*?)[^\S\n]*\1\n?\Z", re.DOTALL)
+# What opens or closes a template sequence or a string in one: escapes first (``$${`` is a literal ``${``).
+_SEQ = re.compile(r'\$\$\{|%%\{|[$%]\{|[\\"{}\n]')
 # Go's unicode.IsSpace, which Terraform uses to measure a line's indentation.
 _GO_SPACE = frozenset("\t\n\v\f\r \x85\xa0\u1680\u2028\u2029\u202f\u205f\u3000") | {
     chr(c) for c in range(0x2000, 0x200B)
@@ -267,6 +295,35 @@ def _indent(line: str) -> int:
     while n < len(line) and line[n] in _GO_SPACE:
         n += 1
     return n
+
+
+def _inside_sequences(body: str) -> set[int]:
+    """The numbers of the lines of a heredoc body that begin inside a ``${...}``/``%{...}`` sequence: braces and
+    quoted strings (with their escapes and own sequences) counted, as hclsyntax's scanner does."""
+    out: set[int] = set()
+    stack: list[str] = []  # "e": an expression (or a brace in one), "s": a quoted string in an expression
+    line = pos = 0
+    while (m := _SEQ.search(body, pos)) is not None:
+        tok, pos = m.group(), m.end()
+        mode = stack[-1] if stack else "t"  # "t": the heredoc's own text
+        if tok == "\n":
+            line += 1
+            if stack:
+                out.add(line)
+        elif mode != "e":  # text, or a string: only a sequence opens (and, in a string, a quote closes)
+            if tok in ("${", "%{"):
+                stack.append("e")
+            elif mode == "s" and tok == '"':
+                stack.pop()
+            elif mode == "s" and tok == "\\" and body[pos : pos + 1] not in ("", "\n"):
+                pos += 1  # an escaped character
+        elif tok == '"':
+            stack.append("s")
+        elif tok == "}":
+            stack.pop()
+        elif tok != "\\":  # "{", or "${" and the like, each opening a brace
+            stack.append("e")
+    return out
 
 
 def _flush_heredocs(tree: Any) -> None:
@@ -283,7 +340,8 @@ def parse_hcl(text: str, shown: str) -> dict[str, Json]:
     try:
         tree = hcl2.parses(text)
         _refuse_redefined(tree, shown)
-        _flush_heredocs(tree)
+        if "<<-" in text:  # (walking the whole tree costs a seventh of the parse)
+            _flush_heredocs(tree)
         raw = hcl2.serialize(tree, serialization_options=_OPTIONS)
     except UnexpectedInput as e:
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
