@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
 PARALLEL_MIN_BYTES = 16 * 1024 * 1024
 _FILE_KINDS = frozenset({"terraform-state", "terraform-plan", "kubernetes-manifests", "config", "pipeline"})
-_SIZED = {"terraform-state": (".tfstate",), "terraform-plan": (".json",)}
 
 
 def jobs() -> int:
@@ -60,14 +59,17 @@ def jobs() -> int:
 def _declared_bytes(loaded: LoadedConfig, env: str, only_kinds: frozenset[str] | None) -> int | None:
     """The bytes of ``env``'s Terraform state and plan files; None when a source is not files only."""
     from parity.sources import files
+    from parity.sources.terraform import plan as tf_plan
+    from parity.sources.terraform import state as tf_state
 
+    sized = {tf_state.KIND: tf_state.SUFFIXES, tf_plan.KIND: tf_plan.SUFFIXES}  # the files those sources read
     total = 0
     for src in loaded.config.environments[env].sources:
         if only_kinds is not None and src.kind not in only_kinds:
             continue
         if src.kind not in _FILE_KINDS:
             return None
-        suffixes = _SIZED.get(src.kind)
+        suffixes = sized.get(src.kind)
         if suffixes is None:
             continue
         try:

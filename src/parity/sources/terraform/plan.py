@@ -51,6 +51,7 @@ from parity.sources.terraform.common import (
 )
 
 KIND = "terraform-plan"
+SUFFIXES = (".json",)  # what a folder given as the path is searched for (parity.parallel sizes them too)
 LIVE_SUFFIX = ":refreshed"
 
 
@@ -67,7 +68,7 @@ class PlanRead:
 def collect_plan(spec: TerraformPlanSource, ctx: CollectContext) -> Sequence[Snapshot]:
     reads: list[PlanRead] = []
     with paused_gc():
-        for path, _root in files.expand(ctx.base_dir, spec.path, (".json",)):
+        for path, _root in files.expand(ctx.base_dir, spec.path, SUFFIXES):
             shown = files.display(path, ctx.base_dir)
             ctx.report(f"reading {shown}")
             reads.append(read_plan(load_json(path, shown), shown, ctx.redactor))

@@ -43,6 +43,7 @@ from parity.sources.terraform.common import (
 )
 
 KIND = "terraform-state"
+SUFFIXES = (".tfstate",)  # what a folder given as the path is searched for (parity.parallel sizes them too)
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 
@@ -50,7 +51,7 @@ _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z
 def collect_state(spec: TerraformStateSource, ctx: CollectContext) -> Sequence[Snapshot]:
     per_file: list[tuple[str, list[Instance]]] = []
     with paused_gc():
-        for path, _root in files.expand(ctx.base_dir, spec.path, (".tfstate",)):
+        for path, _root in files.expand(ctx.base_dir, spec.path, SUFFIXES):
             shown = files.display(path, ctx.base_dir)
             ctx.report(f"reading {shown}")
             per_file.append((shown, read_state(load_json(path, shown), shown, ctx.redactor)))
