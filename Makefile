@@ -5,12 +5,18 @@ BIN    := $(VENV)/bin
 
 .PHONY: setup demo test lint bench clean
 
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed $(VENV)/.cwalk
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.cwalk
+
+# The C canonical walk (hatch_build.py) is compiled beside its source by the editable install: again
+# whenever its source or the hook changes, so that tests never run a stale build.
+$(VENV)/.cwalk: src/parity/normalize/_cwalk.c hatch_build.py | $(VENV)/.installed
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 demo: setup

@@ -30,6 +30,23 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "greenflash"
 PG_ADMIN_URL = os.environ.get("PARITY_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
+@pytest.fixture(scope="module", params=["c", "python"])
+def both_walkers(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Runs a module's tests with the C canonical walk and again with the Python one it ports
+    (``pytestmark = pytest.mark.usefixtures("both_walkers")``)."""
+    from parity.normalize import canonical
+
+    if request.param == "c" and canonical.walker() is canonical._walk:
+        pytest.skip("the C canonical walk is not built here (no C compiler at install time, or PARITY_PURE_PYTHON)")
+    saved = canonical.walker
+    if request.param == "python":
+        canonical.walker = lambda: canonical._walk  # type: ignore[assignment]
+    try:
+        yield request.param
+    finally:
+        canonical.walker = saved  # type: ignore[method-assign]
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     """A copy of the bundled greenflash example to run commands on (some test files have their own)."""

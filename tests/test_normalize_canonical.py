@@ -18,6 +18,8 @@ from parity.normalize import CanonicalMemo, canonical_attributes, canonicalize, 
 from parity.normalize.canonical import with_attributes
 from parity.normalize.noise import parse_kb
 
+pytestmark = pytest.mark.usefixtures("both_walkers")  # the C walk and the Python one it ports
+
 DEPLOY = "apps/v1/Deployment"
 
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from parity.normalize import canonical_attributes
+
+pytestmark = pytest.mark.usefixtures("both_walkers")  # the C walk and the Python one it ports
 
 # (principal type, value) pairs a principal is built from; ("AWS", "*") is the wildcard
 PAIRS = (

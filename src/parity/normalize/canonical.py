@@ -21,12 +21,20 @@ is meaningful), bottom-up in a single walk:
 The result is deterministic and idempotent (``canonical(canonical(x)) == canonical(x)``), which the
 property tests check. A resource whose serialised attributes hold none of the byte patterns that any
 step reacts to, and whose type has no KB rules, is returned untouched without a Python-level walk.
+
+The walk runs in C where the extension :mod:`parity.normalize._cwalk` was built (``_cwalk.c``, a port of
+``_walk``/``_plain``/``_policy`` below, about 3x faster; docs/benchmarks.md). The Python here is the
+reference: ``tests/test_cwalk.py`` holds the two to the same output, key order and errors, and
+``PARITY_PURE_PYTHON=1`` uses it alone. The C walk shares unchanged subtrees with its input instead of
+copying them, as :func:`parity.normalize.strip.strip` does: canonical values are never modified in place.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+import functools
+import os
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -222,9 +230,25 @@ def _policy(doc: dict[str, Json]) -> dict[str, Json]:
     return {**doc, "Statement": stmts}
 
 
+Walker = Callable[[Json, "RuleNode | None"], Json]
+
+
+@functools.cache
+def walker() -> Walker:
+    """The canonical walk: the C one where it was built and ``PARITY_PURE_PYTHON`` is not set, else ``_walk``."""
+    if os.environ.get("PARITY_PURE_PYTHON", "") not in ("", "0"):
+        return _walk
+    try:
+        from parity.normalize import _cwalk  # built by hatch_build.py
+    except ImportError:
+        return _walk
+    _cwalk.configure(NestingError, json_in_text, orjson.dumps, _SORT_OPTS, MAX_DEPTH)
+    return _cwalk.walk
+
+
 def canonical_value(value: Json, rules: RuleNode | None = None) -> Json:
     """The canonical form of one JSON-like value under ``rules`` (a type's KB trie, or None)."""
-    return _walk(value, rules)
+    return walker()(value, rules)
 
 
 def canonical_attributes(type_: str, attributes: Mapping[str, Json], kb: NoiseKB | None = None) -> dict[str, Json]:
@@ -239,7 +263,7 @@ def canonical_attributes(type_: str, attributes: Mapping[str, Json], kb: NoiseKB
         # untouched only when nothing may change and it cannot be too deep (each level opens a bracket)
         if not any(t in raw for t in _TRIGGERS) and raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH:
             return attrs  # type: ignore[no-any-return]
-    out = _walk(attrs, rules)
+    out = walker()(attrs, rules)
     return out if isinstance(out, dict) else {}
 
 

@@ -1,0 +1,885 @@
+/* The canonical walk of parity.normalize.canonical (_walk, _plain, _plain_str), in C.
+ *
+ * Why C: the walk visits every node of every resource, and in CPython it cost about 2.5x the orjson parse
+ * of the same data, the largest single step of a first comparison (docs/benchmarks.md). No library does
+ * this transformation: orjson parses and writes but does not rewrite, and a compiled copy of the Python
+ * (mypyc) gained a quarter. This file is a line-by-line port of the Python walk, which stays the
+ * reference: tests/test_cwalk.py runs both on generated values and rule tries and requires the same
+ * output, key order and errors; PARITY_PURE_PYTHON=1 turns this module off.
+ *
+ * What stays in Python, called from here: json_in_text (only for strings starting with '{', '[' or '%'),
+ * the IAM policy shaping (only for mappings holding "Statement"), and the sort key of unordered lists.
+ * Those are set once by configure(). Only exact dict, list and str are walked, as `type(x) is dict` in
+ * the Python; anything else is kept as it is.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *nesting_error;   /* the NestingError class */
+static PyObject *json_in_text;    /* parity.model.json_in_text */
+static PyObject *dumps;           /* orjson.dumps: the sort key of sets and unordered lists */
+static PyObject *dumps_kwnames;   /* ("option",) */
+static PyObject *sort_opts;       /* canonical._SORT_OPTS */
+static long max_depth = -1;
+
+static PyObject *s_action, *s_notaction, *s_resource, *s_notresource, *s_principal, *s_notprincipal;
+static PyObject *s_condition, *s_aws, *s_star;
+static PyObject *s_statement, *s_keys, *s_any_key, *s_items, *s_drop, *s_default, *s_unordered, *s_child;
+static PyObject *empty_tuple;
+
+static PyObject *plain(PyObject *v, long d);
+
+static PyObject *
+raise_nesting(void)
+{
+    PyObject *exc = PyObject_CallFunction(nesting_error, "l", max_depth);
+    if (exc != NULL) {
+        PyErr_SetObject(nesting_error, exc);
+        Py_DECREF(exc);
+    }
+    return NULL;
+}
+
+/* `x[0] in "{[%"` for a non-empty str */
+static inline int
+json_start(PyObject *s)
+{
+    Py_UCS4 c = PyUnicode_READ_CHAR(s, 0);
+    return c == '{' || c == '[' || c == '%';
+}
+
+static inline int
+is_empty(PyObject *x)
+{
+    if (x == Py_None)
+        return 1;
+    if (PyUnicode_CheckExact(x))
+        return PyUnicode_GET_LENGTH(x) == 0;
+    if (PyList_CheckExact(x))
+        return PyList_GET_SIZE(x) == 0;
+    if (PyDict_CheckExact(x))
+        return PyDict_GET_SIZE(x) == 0;
+    return 0;
+}
+
+/* _plain_str: a non-empty str */
+static PyObject *
+plain_str(PyObject *v, long d)
+{
+    if (json_start(v)) {
+        PyObject *parsed = PyObject_CallOneArg(json_in_text, v);
+        if (parsed == NULL)
+            return NULL;
+        if (parsed != Py_None) {
+            PyObject *r = plain(parsed, d);
+            Py_DECREF(parsed);
+            return r;
+        }
+        Py_DECREF(parsed);
+    }
+    Py_INCREF(v);
+    return v;
+}
+
+/* A mapping value where no rule applies, as the Python's inline branch: a new reference, or NULL with
+ * *skip set when the entry is dropped (no exception), or NULL without *skip on error. */
+static PyObject *
+plain_entry(PyObject *x, long d, int *skip)
+{
+    *skip = 0;
+    if (PyUnicode_CheckExact(x)) {
+        if (PyUnicode_GET_LENGTH(x) == 0) {
+            *skip = 1;
+            return NULL;
+        }
+        if (json_start(x)) {
+            PyObject *nx = plain_str(x, d + 1);
+            if (nx == NULL)
+                return NULL;
+            if (is_empty(nx)) {
+                Py_DECREF(nx);
+                *skip = 1;
+                return NULL;
+            }
+            return nx;
+        }
+    }
+    else if (PyDict_CheckExact(x) || PyList_CheckExact(x)) {
+        if (PyDict_CheckExact(x) ? PyDict_GET_SIZE(x) == 0 : PyList_GET_SIZE(x) == 0) {
+            *skip = 1;
+            return NULL;
+        }
+        PyObject *nx = plain(x, d + 1);
+        if (nx == NULL)
+            return NULL;
+        int falsy = PyObject_Not(nx);
+        if (falsy < 0) {
+            Py_DECREF(nx);
+            return NULL;
+        }
+        if (falsy) {
+            Py_DECREF(nx);
+            *skip = 1;
+            return NULL;
+        }
+        return nx;
+    }
+    else if (x == Py_None) {
+        *skip = 1;
+        return NULL;
+    }
+    Py_INCREF(x);
+    return x;
+}
+
+static PyObject *policy(PyObject *doc);
+
+/* `if "Statement" in out: return _policy(out)`; steals out */
+static PyObject *
+finish_mapping(PyObject *out)
+{
+    int has = PyDict_Contains(out, s_statement);
+    if (has < 0) {
+        Py_DECREF(out);
+        return NULL;
+    }
+    return has ? policy(out) : out;
+}
+
+/* A list item, as both walks' comprehensions handle it */
+static inline PyObject *
+item(PyObject *x, long d, PyObject *node, PyObject *(*walk_fn)(PyObject *, PyObject *, long))
+{
+    if (PyDict_CheckExact(x) || PyList_CheckExact(x))
+        return node == NULL ? plain(x, d) : walk_fn(x, node, d);
+    if (PyUnicode_CheckExact(x) && PyUnicode_GET_LENGTH(x) > 0)
+        return plain_str(x, d);
+    Py_INCREF(x);
+    return x;
+}
+
+static PyObject *walk(PyObject *v, PyObject *node, long d);
+
+/* The dict `out` that replaces v once its entry `upto` (counted from 0 in iteration order) changes:
+ * a new dict holding v's entries before it, which were unchanged. */
+static PyObject *
+copy_head(PyObject *v, Py_ssize_t upto)
+{
+    PyObject *out = PyDict_New();
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k, *x;
+    while (i < upto && PyDict_Next(v, &pos, &k, &x)) {
+        if (PyDict_SetItem(out, k, x) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        i++;
+    }
+    return out;
+}
+
+/* The list that replaces v once its item `upto` changes: v's items before it, then empty slots. */
+static PyObject *
+list_head(PyObject *v, Py_ssize_t n, Py_ssize_t upto)
+{
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t j = 0; j < upto; j++) {
+        PyObject *y = PyList_GET_ITEM(v, j);
+        Py_INCREF(y);
+        PyList_SET_ITEM(out, j, y);
+    }
+    return out;
+}
+
+static PyObject *
+changed_size(PyObject *out)
+{
+    Py_XDECREF(out);
+    PyErr_SetString(PyExc_RuntimeError, "a list changed size during canonicalisation");
+    return NULL;
+}
+
+/* Both walks' list comprehension, copy on write: v itself when no item changed. node NULL: _plain's. */
+static PyObject *
+map_list(PyObject *v, PyObject *node, long d)
+{
+    if (d > max_depth)
+        return raise_nesting();
+    Py_ssize_t n = PyList_GET_SIZE(v);
+    PyObject *out = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyList_GET_SIZE(v) != n)
+            return changed_size(out);
+        PyObject *x = PyList_GET_ITEM(v, i);
+        Py_INCREF(x);
+        PyObject *nx = item(x, d + 1, node, walk);
+        if (nx == NULL) {
+            Py_DECREF(x);
+            Py_XDECREF(out);
+            return NULL;
+        }
+        if (out == NULL && nx == x) {
+            Py_DECREF(nx);
+            Py_DECREF(x);
+            continue;
+        }
+        Py_DECREF(x);
+        if (out == NULL) {
+            if (PyList_GET_SIZE(v) != n) {
+                Py_DECREF(nx);
+                return changed_size(NULL);
+            }
+            out = list_head(v, n, i);
+            if (out == NULL) {
+                Py_DECREF(nx);
+                return NULL;
+            }
+        }
+        PyList_SET_ITEM(out, i, nx);
+    }
+    if (out == NULL) {
+        Py_INCREF(v);
+        return v;
+    }
+    return out;
+}
+
+/* sort_key(x): orjson.dumps(x, option=_SORT_OPTS) */
+static PyObject *
+sort_key_of(PyObject *x)
+{
+    PyObject *args[2] = {x, sort_opts};
+    return PyObject_Vectorcall(dumps, args, 1, dumps_kwnames);
+}
+
+/* list.sort(key=sort_key) in place, stable: by (key, position) */
+static int
+sort_by_key(PyObject *lst)
+{
+    Py_ssize_t n = PyList_GET_SIZE(lst);
+    if (n == 0)  /* a single item's key is still computed, as list.sort does: its error is the same */
+        return 0;
+    PyObject *pairs = PyList_New(n);
+    if (pairs == NULL)
+        return -1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *key = sort_key_of(PyList_GET_ITEM(lst, i));
+        if (key == NULL)
+            goto fail;
+        PyObject *pos = PyLong_FromSsize_t(i);
+        if (pos == NULL) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        PyObject *pair = PyTuple_Pack(2, key, pos);
+        Py_DECREF(key);
+        Py_DECREF(pos);
+        if (pair == NULL)
+            goto fail;
+        PyList_SET_ITEM(pairs, i, pair);
+    }
+    if (PyList_Sort(pairs) < 0 || PyList_GET_SIZE(lst) != n)
+        goto fail;
+    PyObject *old = PyList_GetSlice(lst, 0, n);
+    if (old == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t at = PyLong_AsSsize_t(PyTuple_GET_ITEM(PyList_GET_ITEM(pairs, i), 1));
+        PyObject *y = PyList_GET_ITEM(old, at);
+        Py_INCREF(y);
+        PyList_SetItem(lst, i, y);
+    }
+    Py_DECREF(old);
+    Py_DECREF(pairs);
+    return 0;
+fail:
+    Py_DECREF(pairs);
+    return -1;
+}
+
+/* _as_set: v (or [v]) de-duplicated by sort key, the first of equals kept, sorted by sort key */
+static PyObject *
+as_set(PyObject *v)
+{
+    PyObject *seen = PyDict_New();
+    if (seen == NULL)
+        return NULL;
+    Py_ssize_t n = PyList_Check(v) ? PyList_GET_SIZE(v) : 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *x = PyList_Check(v) ? PyList_GET_ITEM(v, i) : v;
+        Py_INCREF(x);
+        PyObject *key = sort_key_of(x);
+        if (key == NULL || PyDict_SetDefault(seen, key, x) == NULL) {
+            Py_XDECREF(key);
+            Py_DECREF(x);
+            Py_DECREF(seen);
+            return NULL;
+        }
+        Py_DECREF(key);
+        Py_DECREF(x);
+        if (PyList_Check(v) && PyList_GET_SIZE(v) != n) {
+            Py_DECREF(seen);
+            return changed_size(NULL);
+        }
+    }
+    PyObject *keys = PyDict_Keys(seen);
+    if (keys == NULL || PyList_Sort(keys) < 0) {
+        Py_XDECREF(keys);
+        Py_DECREF(seen);
+        return NULL;
+    }
+    Py_ssize_t m = PyList_GET_SIZE(keys);
+    for (Py_ssize_t i = 0; i < m; i++) {
+        PyObject *x = PyDict_GetItemWithError(seen, PyList_GET_ITEM(keys, i));
+        if (x == NULL) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_KeyError, "set member lost");
+            Py_DECREF(keys);
+            Py_DECREF(seen);
+            return NULL;
+        }
+        Py_INCREF(x);
+        PyList_SetItem(keys, i, x);
+    }
+    Py_DECREF(seen);
+    return keys;
+}
+
+/* out[name] = _as_set(out[name]) where present */
+static int
+set_in_place(PyObject *out, PyObject *name)
+{
+    PyObject *x = PyDict_GetItemWithError(out, name);
+    if (x == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    PyObject *s = as_set(x);
+    if (s == NULL)
+        return -1;
+    int rc = PyDict_SetItem(out, name, s);
+    Py_DECREF(s);
+    return rc;
+}
+
+/* {k: _as_set(v) for k, v in d.items()} */
+static PyObject *
+sets_of(PyObject *d)
+{
+    PyObject *out = PyDict_New();
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t pos = 0;
+    PyObject *k, *x;
+    Py_INCREF(d);
+    while (PyDict_Next(d, &pos, &k, &x)) {
+        Py_INCREF(k);
+        Py_INCREF(x);
+        PyObject *s = as_set(x);
+        int rc = s == NULL ? -1 : PyDict_SetItem(out, k, s);
+        Py_XDECREF(s);
+        Py_DECREF(k);
+        Py_DECREF(x);
+        if (rc < 0) {
+            Py_DECREF(d);
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    Py_DECREF(d);
+    return out;
+}
+
+/* _statement: a new dict */
+static PyObject *
+statement(PyObject *s)
+{
+    PyObject *out = PyDict_Copy(s);
+    if (out == NULL)
+        return NULL;
+    PyObject *set_keys[4] = {s_action, s_notaction, s_resource, s_notresource};
+    for (int i = 0; i < 4; i++)
+        if (set_in_place(out, set_keys[i]) < 0)
+            goto fail;
+    PyObject *principals[2] = {s_principal, s_notprincipal};
+    for (int i = 0; i < 2; i++) {
+        PyObject *p = PyDict_GetItemWithError(out, principals[i]);
+        if (p == NULL) {
+            if (PyErr_Occurred())
+                goto fail;
+            p = Py_None;
+        }
+        if (PyDict_Check(p)) {
+            PyObject *sets = sets_of(p);
+            int rc = sets == NULL ? -1 : PyDict_SetItem(out, principals[i], sets);
+            Py_XDECREF(sets);
+            if (rc < 0)
+                goto fail;
+        }
+        else if (principals[i] == s_principal) {
+            Py_INCREF(p);
+            int star = PyObject_RichCompareBool(p, s_star, Py_EQ);
+            Py_DECREF(p);
+            if (star < 0)
+                goto fail;
+            if (star) {
+                PyObject *wild = Py_BuildValue("{O:[O]}", s_aws, s_star);
+                int rc = wild == NULL ? -1 : PyDict_SetItem(out, s_principal, wild);
+                Py_XDECREF(wild);
+                if (rc < 0)
+                    goto fail;
+            }
+        }
+    }
+    PyObject *cond = PyDict_GetItemWithError(out, s_condition);
+    if (cond == NULL && PyErr_Occurred())
+        goto fail;
+    if (cond != NULL && PyDict_Check(cond)) {
+        PyObject *nc = PyDict_New();
+        if (nc == NULL)
+            goto fail;
+        Py_ssize_t pos = 0;
+        PyObject *op, *body;
+        Py_INCREF(cond);
+        while (PyDict_Next(cond, &pos, &op, &body)) {
+            Py_INCREF(op);
+            Py_INCREF(body);
+            PyObject *nb = PyDict_Check(body) ? sets_of(body) : (Py_INCREF(body), body);
+            int rc = nb == NULL ? -1 : PyDict_SetItem(nc, op, nb);
+            Py_XDECREF(nb);
+            Py_DECREF(op);
+            Py_DECREF(body);
+            if (rc < 0) {
+                Py_DECREF(cond);
+                Py_DECREF(nc);
+                goto fail;
+            }
+        }
+        Py_DECREF(cond);
+        int rc = PyDict_SetItem(out, s_condition, nc);
+        Py_DECREF(nc);
+        if (rc < 0)
+            goto fail;
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* _policy(doc): a dict holding "Statement" in IAM's canonical shape; steals doc */
+static PyObject *
+policy(PyObject *doc)
+{
+    PyObject *st = PyDict_GetItemWithError(doc, s_statement);
+    if (st == NULL) {
+        if (!PyErr_Occurred())
+            PyErr_SetObject(PyExc_KeyError, s_statement);
+        Py_DECREF(doc);
+        return NULL;
+    }
+    PyObject *stmts;
+    if (PyDict_Check(st)) {
+        PyObject *one = statement(st);
+        stmts = one == NULL ? NULL : PyList_New(1);
+        if (stmts != NULL)
+            PyList_SET_ITEM(stmts, 0, one);
+        else
+            Py_XDECREF(one);
+    }
+    else if (PyList_Check(st)) {
+        Py_INCREF(st);
+        Py_ssize_t n = PyList_GET_SIZE(st);
+        stmts = PyList_New(n);
+        for (Py_ssize_t i = 0; stmts != NULL && i < n; i++) {
+            if (PyList_GET_SIZE(st) != n) {
+                stmts = changed_size(stmts);
+                break;
+            }
+            PyObject *s = PyList_GET_ITEM(st, i);
+            PyObject *ns;
+            if (PyDict_Check(s)) {
+                Py_INCREF(s);
+                ns = statement(s);
+                Py_DECREF(s);
+            }
+            else {
+                Py_INCREF(s);
+                ns = s;
+            }
+            if (ns == NULL)
+                Py_CLEAR(stmts);
+            else
+                PyList_SET_ITEM(stmts, i, ns);
+        }
+        Py_DECREF(st);
+    }
+    else
+        return doc;
+    if (stmts == NULL || sort_by_key(stmts) < 0) {
+        Py_XDECREF(stmts);
+        Py_DECREF(doc);
+        return NULL;
+    }
+    PyObject *out = PyDict_Copy(doc);
+    Py_DECREF(doc);
+    if (out == NULL || PyDict_SetItem(out, s_statement, stmts) < 0) {
+        Py_XDECREF(out);
+        Py_DECREF(stmts);
+        return NULL;
+    }
+    Py_DECREF(stmts);
+    return out;
+}
+
+/* _plain. Copy on write: a dict or list none of whose entries changed is returned itself (the Python
+ * builds an equal copy; canonical values are never modified in place, see strip.py, which shares too). */
+static PyObject *
+plain(PyObject *v, long d)
+{
+    if (PyDict_CheckExact(v)) {
+        if (d > max_depth)
+            return raise_nesting();
+        PyObject *out = NULL;
+        Py_ssize_t pos = 0, i = 0;
+        PyObject *k, *x;
+        Py_INCREF(v);
+        while (PyDict_Next(v, &pos, &k, &x)) {
+            int skip;
+            Py_INCREF(k);
+            Py_INCREF(x);
+            PyObject *nx = plain_entry(x, d, &skip);
+            if (nx == NULL && !skip) {
+                Py_DECREF(k);
+                Py_DECREF(x);
+                goto fail;
+            }
+            if (out == NULL && nx == x) {  /* unchanged so far */
+                Py_DECREF(nx);
+                Py_DECREF(k);
+                Py_DECREF(x);
+                i++;
+                continue;
+            }
+            Py_DECREF(x);
+            if (out == NULL && (out = copy_head(v, i)) == NULL) {
+                Py_XDECREF(nx);
+                Py_DECREF(k);
+                goto fail;
+            }
+            i++;
+            if (nx != NULL) {
+                int rc = PyDict_SetItem(out, k, nx);
+                Py_DECREF(nx);
+                if (rc < 0) {
+                    Py_DECREF(k);
+                    goto fail;
+                }
+            }
+            Py_DECREF(k);
+        }
+        if (out == NULL)
+            out = v;  /* the reference taken above */
+        else
+            Py_DECREF(v);
+        return finish_mapping(out);
+    fail:
+        Py_DECREF(v);
+        Py_XDECREF(out);
+        return NULL;
+    }
+    if (PyList_CheckExact(v))
+        return map_list(v, NULL, d);
+    if (PyUnicode_CheckExact(v) && PyUnicode_GET_LENGTH(v) > 0)
+        return plain_str(v, d);
+    Py_INCREF(v);
+    return v;
+}
+
+static int
+truthy_attr(PyObject *obj, PyObject *name)
+{
+    PyObject *a = PyObject_GetAttr(obj, name);
+    if (a == NULL)
+        return -1;
+    int r = PyObject_IsTrue(a);
+    Py_DECREF(a);
+    return r;
+}
+
+/* `default` rule: 1 when nx equals the rule's default (same type), 0 when not, -1 on error */
+static int
+is_default(PyObject *child, PyObject *nx)
+{
+    PyObject *dt = PyObject_GetAttr(child, s_default);
+    if (dt == NULL)
+        return -1;
+    if (dt == Py_None) {
+        Py_DECREF(dt);
+        return 0;
+    }
+    PyObject *dflt = PySequence_GetItem(dt, 0);
+    Py_DECREF(dt);
+    if (dflt == NULL)
+        return -1;
+    int r = 0;
+    if (Py_TYPE(nx) == Py_TYPE(dflt))
+        r = PyObject_RichCompareBool(nx, dflt, Py_EQ);
+    Py_DECREF(dflt);
+    return r;
+}
+
+static PyObject *
+walk_mapping(PyObject *v, PyObject *node, long d)
+{
+    if (d > max_depth)
+        return raise_nesting();
+    PyObject *any_key = PyObject_GetAttr(node, s_any_key);
+    if (any_key == NULL)
+        return NULL;
+    PyObject *keys = NULL, *child_fn = NULL;
+    if (any_key == Py_None)
+        keys = PyObject_GetAttr(node, s_keys);
+    else
+        child_fn = PyObject_GetAttr(node, s_child);
+    Py_DECREF(any_key);
+    if (keys == NULL && child_fn == NULL)
+        return NULL;
+    if (keys != NULL && !PyDict_Check(keys)) {
+        PyErr_SetString(PyExc_TypeError, "RuleNode.keys must be a dict");
+        Py_DECREF(keys);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    Py_ssize_t pos = 0, i = 0;
+    PyObject *k, *x;
+    Py_INCREF(v);
+    while (PyDict_Next(v, &pos, &k, &x)) {
+        Py_INCREF(k);
+        Py_INCREF(x);
+        PyObject *child;
+        if (keys != NULL) {
+            child = PyDict_GetItemWithError(keys, k);
+            if (child == NULL && PyErr_Occurred())
+                goto fail_item;
+            Py_XINCREF(child);
+        }
+        else {
+            child = PyObject_CallOneArg(child_fn, k);
+            if (child == NULL)
+                goto fail_item;
+            if (child == Py_None) {
+                Py_DECREF(child);
+                child = NULL;
+            }
+        }
+        PyObject *nx; /* NULL: the entry is dropped */
+        if (child == NULL) {
+            int skip;
+            nx = plain_entry(x, d, &skip);
+            if (nx == NULL && !skip)
+                goto fail_item;
+        }
+        else {
+            int drop = truthy_attr(child, s_drop);
+            if (drop < 0) {
+                Py_DECREF(child);
+                goto fail_item;
+            }
+            if (drop)
+                nx = NULL;
+            else {
+                if (PyDict_CheckExact(x) || PyList_CheckExact(x))
+                    nx = walk(x, child, d + 1);
+                else if (PyUnicode_CheckExact(x) && PyUnicode_GET_LENGTH(x) > 0)
+                    nx = plain_str(x, d + 1);
+                else {
+                    Py_INCREF(x);
+                    nx = x;
+                }
+                if (nx == NULL) {
+                    Py_DECREF(child);
+                    goto fail_item;
+                }
+                int dflt = is_default(child, nx);
+                if (dflt < 0) {
+                    Py_DECREF(child);
+                    Py_DECREF(nx);
+                    goto fail_item;
+                }
+                if (dflt || is_empty(nx))
+                    Py_CLEAR(nx);
+            }
+            Py_DECREF(child);
+        }
+        if (out == NULL && nx == x) {  /* unchanged so far */
+            Py_DECREF(nx);
+            Py_DECREF(k);
+            Py_DECREF(x);
+            i++;
+            continue;
+        }
+        if (out == NULL && (out = copy_head(v, i)) == NULL) {
+            Py_XDECREF(nx);
+            goto fail_item;
+        }
+        i++;
+        if (nx != NULL) {
+            int rc = PyDict_SetItem(out, k, nx);
+            Py_DECREF(nx);
+            if (rc < 0)
+                goto fail_item;
+        }
+        Py_DECREF(k);
+        Py_DECREF(x);
+        continue;
+    fail_item:
+        Py_DECREF(k);
+        Py_DECREF(x);
+        goto fail;
+    }
+    Py_XDECREF(keys);
+    Py_XDECREF(child_fn);
+    if (out == NULL)
+        out = v;  /* the reference taken above */
+    else
+        Py_DECREF(v);
+    return finish_mapping(out);
+fail:
+    Py_DECREF(v);
+    Py_XDECREF(out);
+    Py_XDECREF(keys);
+    Py_XDECREF(child_fn);
+    return NULL;
+}
+
+static PyObject *
+walk_list(PyObject *v, PyObject *node, long d)
+{
+    PyObject *items = PyObject_GetAttr(node, s_items);
+    if (items == NULL)
+        return NULL;
+    PyObject *lst = map_list(v, items == Py_None ? NULL : items, d);
+    Py_DECREF(items);
+    if (lst == NULL)
+        return NULL;
+    int unordered = truthy_attr(node, s_unordered);
+    if (unordered < 0) {
+        Py_DECREF(lst);
+        return NULL;
+    }
+    if (unordered) {
+        if (lst == v) {  /* sorted in place below: never the caller's list */
+            Py_DECREF(lst);
+            if ((lst = PyList_GetSlice(v, 0, PyList_GET_SIZE(v))) == NULL)
+                return NULL;
+        }
+        if (sort_by_key(lst) < 0) {
+            Py_DECREF(lst);
+            return NULL;
+        }
+    }
+    return lst;
+}
+
+static PyObject *
+walk(PyObject *v, PyObject *node, long d)
+{
+    if (node == Py_None)
+        return plain(v, d);
+    if (PyDict_CheckExact(v))
+        return walk_mapping(v, node, d);
+    if (PyList_CheckExact(v))
+        return walk_list(v, node, d);
+    if (PyUnicode_CheckExact(v) && PyUnicode_GET_LENGTH(v) > 0)
+        return plain_str(v, d);
+    Py_INCREF(v);
+    return v;
+}
+
+static PyObject *
+py_walk(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "walk(value, rules) takes two arguments");
+        return NULL;
+    }
+    if (max_depth < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "parity.normalize._cwalk.configure() was not called");
+        return NULL;
+    }
+    return walk(args[0], args[1], 0);
+}
+
+static PyObject *
+py_configure(PyObject *self, PyObject *args)
+{
+    PyObject *ne, *jt, *du, *so;
+    long md;
+    if (!PyArg_ParseTuple(args, "OOOOl:configure", &ne, &jt, &du, &so, &md))
+        return NULL;
+    if (!PyExceptionClass_Check(ne)) {
+        PyErr_SetString(PyExc_TypeError, "configure(): nesting_error must be an exception class");
+        return NULL;
+    }
+    Py_INCREF(ne);
+    Py_XSETREF(nesting_error, ne);
+    Py_INCREF(jt);
+    Py_XSETREF(json_in_text, jt);
+    Py_INCREF(du);
+    Py_XSETREF(dumps, du);
+    Py_INCREF(so);
+    Py_XSETREF(sort_opts, so);
+    max_depth = md;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"walk", (PyCFunction)(void (*)(void))py_walk, METH_FASTCALL,
+     "walk(value, rules) -> the canonical form of value under a RuleNode trie (or None)"},
+    {"configure", py_configure, METH_VARARGS,
+     "configure(nesting_error, json_in_text, dumps, sort_options, max_depth): what the walk calls"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "parity.normalize._cwalk",
+    "The canonical walk in C (see parity.normalize.canonical, whose Python walk is the reference).", -1, methods,
+};
+
+#define INTERN(var, text)                                \
+    do {                                                 \
+        if ((var = PyUnicode_InternFromString(text)) == NULL) \
+            return NULL;                                 \
+    } while (0)
+
+PyMODINIT_FUNC
+PyInit__cwalk(void)
+{
+    INTERN(s_statement, "Statement");
+    INTERN(s_keys, "keys");
+    INTERN(s_any_key, "any_key");
+    INTERN(s_items, "items");
+    INTERN(s_drop, "drop");
+    INTERN(s_default, "default");
+    INTERN(s_unordered, "unordered");
+    INTERN(s_child, "child");
+    INTERN(s_action, "Action");
+    INTERN(s_notaction, "NotAction");
+    INTERN(s_resource, "Resource");
+    INTERN(s_notresource, "NotResource");
+    INTERN(s_principal, "Principal");
+    INTERN(s_notprincipal, "NotPrincipal");
+    INTERN(s_condition, "Condition");
+    INTERN(s_aws, "AWS");
+    INTERN(s_star, "*");
+    PyObject *option = PyUnicode_InternFromString("option"); /* orjson matches keyword names by identity */
+    if (option == NULL || (dumps_kwnames = PyTuple_Pack(1, option)) == NULL)
+        return NULL;
+    Py_DECREF(option);
+    if ((empty_tuple = PyTuple_New(0)) == NULL)
+        return NULL;
+    return PyModule_Create(&module);
+}

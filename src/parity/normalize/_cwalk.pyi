@@ -1,0 +1,13 @@
+# The C walk (_cwalk.c); see parity.normalize.canonical, whose Python walk is the reference.
+from collections.abc import Callable
+from typing import Any
+
+def configure(
+    nesting_error: type[Exception],
+    json_in_text: Callable[[str], Any],
+    dumps: Callable[..., bytes],
+    sort_options: int,
+    max_depth: int,
+    /,
+) -> None: ...
+def walk(value: Any, rules: Any, /) -> Any: ...
