@@ -17,9 +17,26 @@ from parity.model import Attribution, Change, Coverage, CoverageGap, Finding, Lo
 FINDINGS_SCHEMA = "parity/findings@1"
 
 
+_SORT = orjson.OPT_SORT_KEYS
+_NON_STR = orjson.OPT_NON_STR_KEYS
+
+
+def json_bytes(value: Any, sort_keys: bool = False) -> bytes:
+    """``orjson.dumps(value, option=OPT_NON_STR_KEYS [| OPT_SORT_KEYS])``, the same bytes, faster.
+
+    orjson writes a mapping a third slower when it may hold keys that are not strings
+    (``OPT_NON_STR_KEYS``: YAML's ``1:`` or ``true:``), and parity's values almost never do: the plain
+    call first, the general one only when it refuses (a ``TypeError``, as for any key that is not a str).
+    """
+    try:
+        return orjson.dumps(value, option=_SORT if sort_keys else 0)
+    except TypeError:
+        return orjson.dumps(value, option=(_SORT | _NON_STR) if sort_keys else _NON_STR)
+
+
 def canonical_json(value: Any) -> bytes:
     """Deterministic bytes: sorted keys, no whitespace. Used for content addresses."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+    return json_bytes(value, sort_keys=True)
 
 
 def content_hash(value: Any) -> str:

@@ -41,8 +41,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-import orjson
-
 from parity.compare.dedupe import tell_apart
 from parity.compare.diff import identity_field
 from parity.compare.envinfo import env_accounts, env_tokens, label
@@ -52,6 +50,7 @@ from parity.model import Change, Finding, Json, Resource
 from parity.normalize.paths import join_item, join_key
 from parity.normalize.placeholders import token_pattern, token_variants
 from parity.redact import is_redacted
+from parity.serialize import json_bytes
 
 FREE_TEXT_KEYS = frozenset(
     {"description", "comment", "comments", "note", "notes", "summary", "help", "title", "message", "displayname"}
@@ -196,11 +195,7 @@ _FEW_ACCOUNTS = 16
 
 def _serialised(resources: Sequence[Resource]) -> bytes:
     """The text of ``resources``' attributes and tags (a superset of what :func:`_resource_strings` yields)."""
-    values = [[r.attributes, dict(r.tags)] if r.tags else r.attributes for r in resources]
-    try:
-        return orjson.dumps(values)  # string keys only, as canonical values have: a third faster
-    except TypeError:
-        return orjson.dumps(values, option=orjson.OPT_NON_STR_KEYS)
+    return json_bytes([[r.attributes, dict(r.tags)] if r.tags else r.attributes for r in resources])
 
 
 @dataclass(frozen=True)

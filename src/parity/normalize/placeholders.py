@@ -39,6 +39,7 @@ from typing import Any
 import orjson
 
 from parity.model import Json
+from parity.serialize import json_bytes
 
 ENV = "{env}"
 ACCOUNT = "{account}"
@@ -116,15 +117,13 @@ def regions_in(data: bytes) -> tuple[str, ...]:
 # every value is a mapping, so the patterns' look-arounds never reach past a value's own braces.
 _SEP_VALUE = "~|~"
 _SEP = b',"~|~",'
-_SORTED = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
-_UNSORTED = orjson.OPT_NON_STR_KEYS
 
 
-def _batch_dumps(values: Sequence[dict[str, Any]], opt: int) -> bytes:
+def _batch_dumps(values: Sequence[dict[str, Any]], sort_keys: bool) -> bytes:
     """One ``orjson.dumps`` of ``[v1, SEP, v2, SEP, ...]`` (see :func:`_split_batch`)."""
     seq: list[Any] = [_SEP_VALUE] * (2 * len(values) - 1)
     seq[0::2] = values
-    return orjson.dumps(seq, option=opt)
+    return json_bytes(seq, sort_keys)
 
 
 def _split_batch(data: bytes, n: int) -> list[bytes] | None:
@@ -140,12 +139,11 @@ def _split_batch(data: bytes, n: int) -> list[bytes] | None:
 
 def serialize_records(values: Sequence[dict[str, Any]], sort_keys: bool = False, chunk: int = 2000) -> list[bytes]:
     """``[orjson.dumps(v) for v in values]`` (keys sorted when asked), with one ``dumps`` per chunk."""
-    opt = _SORTED if sort_keys else _UNSORTED
     out: list[bytes] = []
     for i in range(0, len(values), chunk):
         part = values[i : i + chunk]
-        got = _split_batch(_batch_dumps(part, opt), len(part)) if len(part) > 1 else None
-        out += got if got is not None else [orjson.dumps(v, option=opt) for v in part]
+        got = _split_batch(_batch_dumps(part, sort_keys), len(part)) if len(part) > 1 else None
+        out += got if got is not None else [json_bytes(v, sort_keys) for v in part]
     return out
 
 
@@ -308,7 +306,7 @@ class Placeholders:
     def _sub_batch(self, values: Sequence[dict[str, Any]], sort_keys: bool) -> list[bytes]:
         n = len(values)
         if n > 1 and self._batchable:  # one serialisation, substituted whole, then split
-            parts = _split_batch(self.sub_bytes(_batch_dumps(values, _SORTED if sort_keys else _UNSORTED)), n)
+            parts = _split_batch(self.sub_bytes(_batch_dumps(values, sort_keys)), n)
             if parts is not None:
                 return parts
         if not values:
@@ -318,7 +316,7 @@ class Placeholders:
     def apply(self, value: Json) -> Json:
         """``value`` with every string (and mapping key) substituted: the bytes form, round-tripped."""
         try:
-            return orjson.loads(self.sub_bytes(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)))
+            return orjson.loads(self.sub_bytes(json_bytes(value)))
         except orjson.JSONDecodeError:  # a token that is also a JSON literal or number: walk the strings
             return self._walk(value)
 
