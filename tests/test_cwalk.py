@@ -272,3 +272,68 @@ def test_defaults_fold_alike_for_every_pair_of_values_python_calls_equal() -> No
             rules = RuleNode(keys={"k": RuleNode(default=(dflt,))})
             attrs = {"k": copy.deepcopy(value), "other": 1}
             assert outcome(c_walk, attrs, rules) == outcome(canonical._walk, attrs, rules), (dflt, value)
+
+
+# ------------------------------------------------------------------------- secret-keyed redaction
+SECRET_KEYS = st.sampled_from(
+    ["password", "db_password", "apiKey", "token", "client-secret", "password_policy", "name", "secret_arn", "a"]
+)
+MARKER = "<redacted:0123456789ab>"
+REDACTABLE = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["", "x", MARKER, "<redacted:nope"]),
+    lambda kids: (
+        st.lists(kids, max_size=3)
+        | st.dictionaries(SECRET_KEYS | st.integers(0, 2), kids, max_size=4)
+        | st.tuples(kids)
+    ),  # not descended, by either walk
+    max_leaves=15,
+)
+
+
+def python_redaction(value: Any, redactor: Any) -> tuple[bool, Any]:
+    from parity import redact
+
+    saved = redact._native_redaction
+    redact._native_redaction = lambda: None  # type: ignore[assignment]
+    try:
+        return redact.redact_secret_keys_in_place(value, redactor), value
+    finally:
+        redact._native_redaction = saved  # type: ignore[method-assign]
+
+
+@needs_c
+@settings(max_examples=800, deadline=None)
+@given(st.dictionaries(SECRET_KEYS, REDACTABLE, max_size=5) | st.lists(REDACTABLE, max_size=4))
+def test_c_redaction_equals_the_python_redaction(value: Any) -> None:
+    from parity.redact import Redactor, redact_secret_keys_in_place
+
+    assert _cwalk is not None
+    red = Redactor(b"k" * 32)
+
+    def native(v: Any, r: Any) -> tuple[bool, Any]:
+        return redact_secret_keys_in_place(v, r), v
+
+    def run(how: Any) -> tuple[str, Any]:
+        try:
+            changed, out = how(copy.deepcopy(value), red)
+        except Exception as e:  # a secret value orjson cannot write (a mapping with an int key)
+            return ("error", type(e).__name__)
+        return ("ok", (changed, exact(out)))
+
+    assert run(native) == run(python_redaction)
+
+
+@needs_c
+def test_c_redaction_is_in_use_and_errors_come_through() -> None:
+    from parity import redact
+    from parity.redact import Redactor, redact_secret_keys_in_place
+
+    assert redact._native_redaction() is _cwalk.redact_secret_keys  # type: ignore[union-attr]
+    deep: Any = 1
+    for _ in range(300):  # deeper than orjson writes: the marker cannot be computed, in either walk
+        deep = [deep]
+    red = Redactor(b"k" * 32)
+    with pytest.raises(orjson.JSONEncodeError):
+        redact_secret_keys_in_place({"a": [{"password": deep}]}, red)
+    with pytest.raises(orjson.JSONEncodeError):
+        python_redaction({"a": [{"password": deep}]}, red)

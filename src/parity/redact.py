@@ -8,11 +8,13 @@ without that key (unlike a plain hash of a short password).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
 import re
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +121,22 @@ def _is_secret_key(name: object) -> bool:
     return hit
 
 
+_Native = Callable[[Any, dict[str, bool], Callable[[object], bool], Callable[[Json], str]], bool]
+
+
+@functools.cache
+def _native_redaction() -> _Native | None:
+    """The compiled port of the walk below (``parity/normalize/_cwalk.c``, about 5x faster; the tests hold
+    the two to the same result), or None where it was not built or ``PARITY_PURE_PYTHON`` is set."""
+    if os.environ.get("PARITY_PURE_PYTHON", "") not in ("", "0"):
+        return None
+    try:
+        from parity.normalize._cwalk import redact_secret_keys
+    except ImportError:
+        return None
+    return redact_secret_keys
+
+
 def redact_secret_keys_in_place(root: dict[str, Json] | list[Json], redactor: Redactor) -> bool:
     """Replace, in place, every value under a key that :func:`looks_secret` by its marker, at any depth of
     objects and lists (a whole object or list under such a key becomes one marker; null stays null).
@@ -128,6 +146,9 @@ def redact_secret_keys_in_place(root: dict[str, Json] | list[Json], redactor: Re
     sources (through :func:`redact_secret_keyed`) to what they build, so a tag ``db_password = "x"`` is the
     same marker in code and live. Only plain dicts and lists are descended (what a JSON parser makes).
     A value orjson cannot serialise (nested deeper than 254 levels) raises ``orjson.JSONEncodeError``."""
+    native = _native_redaction()
+    if native is not None and (type(root) is dict or type(root) is list):
+        return native(root, _SECRET_CACHE, _is_secret_key, redactor.redact)
     # An explicit stack rather than recursion: this runs over every instance of a state (the benchmarked
     # path), and a parsed file may nest deeper than Python's recursion limit.
     cache = _SECRET_CACHE

@@ -1,4 +1,5 @@
-/* The canonical walk of parity.normalize.canonical (_walk, _plain, _plain_str), in C.
+/* The walks over every node of every resource, in C: the canonical walk of parity.normalize.canonical
+ * (_walk, _plain, _plain_str, _policy) and parity.redact's secret-keyed redaction (at the end).
  *
  * Why C: the walk visits every node of every resource, and in CPython it cost about 2.5x the orjson parse
  * of the same data, the largest single step of a first comparison (docs/benchmarks.md). No library does
@@ -836,11 +837,108 @@ py_configure(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+
+/* parity.redact.redact_secret_keys_in_place: every value under a key that looks secret replaced by its
+ * marker, in place, at any depth of exact dicts and lists; True when something was replaced. `cache` is
+ * parity.redact's verdict cache (key -> bool), `is_secret` the Python check for keys not in it (it fills
+ * the cache), `redact` the Redactor's method. The same explicit stack and order as the Python. */
+static PyObject *
+py_redact_secret_keys(PyObject *self, PyObject *args)
+{
+    PyObject *root, *cache, *is_secret, *redact;
+    if (!PyArg_ParseTuple(args, "OO!OO:redact_secret_keys", &root, &PyDict_Type, &cache, &is_secret, &redact))
+        return NULL;
+    PyObject *stack = PyList_New(0);
+    if (stack == NULL || PyList_Append(stack, root) < 0) {
+        Py_XDECREF(stack);
+        return NULL;
+    }
+    int changed = 0;
+    while (PyList_GET_SIZE(stack) > 0) {
+        Py_ssize_t top = PyList_GET_SIZE(stack) - 1;
+        PyObject *node = PyList_GET_ITEM(stack, top);
+        Py_INCREF(node);
+        if (PyList_SetSlice(stack, top, top + 1, NULL) < 0) {
+            Py_DECREF(node);
+            goto fail;
+        }
+        if (PyDict_CheckExact(node)) {
+            Py_ssize_t pos = 0;
+            PyObject *k, *v;
+            while (PyDict_Next(node, &pos, &k, &v)) {
+                Py_INCREF(k);
+                Py_INCREF(v);
+                int secret;
+                PyObject *verdict = PyDict_GetItemWithError(cache, k);
+                if (verdict != NULL)
+                    secret = PyObject_IsTrue(verdict);
+                else if (PyErr_Occurred())
+                    secret = -1;
+                else {
+                    verdict = PyObject_CallOneArg(is_secret, k);
+                    secret = verdict == NULL ? -1 : PyObject_IsTrue(verdict);
+                    Py_XDECREF(verdict);
+                }
+                int rc = 0;
+                if (secret < 0)
+                    rc = -1;
+                else if (secret) {
+                    if (v != Py_None) {
+                        PyObject *marker = PyObject_CallOneArg(redact, v);
+                        if (marker == NULL)
+                            rc = -1;
+                        else {
+                            if (marker != v) { /* an existing marker is kept as it is */
+                                rc = PyDict_SetItem(node, k, marker); /* same key: safe while iterating */
+                                changed = 1;
+                            }
+                            Py_DECREF(marker);
+                        }
+                    }
+                }
+                else if (PyDict_CheckExact(v) || PyList_CheckExact(v))
+                    rc = PyList_Append(stack, v);
+                Py_DECREF(k);
+                Py_DECREF(v);
+                if (rc < 0) {
+                    Py_DECREF(node);
+                    goto fail;
+                }
+            }
+        }
+        else {
+            PyObject *seq = PySequence_Fast(node, "redact_secret_keys: a list expected");
+            if (seq == NULL) {
+                Py_DECREF(node);
+                goto fail;
+            }
+            Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+            for (Py_ssize_t i = 0; i < n; i++) {
+                PyObject *v = PySequence_Fast_GET_ITEM(seq, i);
+                if ((PyDict_CheckExact(v) || PyList_CheckExact(v)) && PyList_Append(stack, v) < 0) {
+                    Py_DECREF(seq);
+                    Py_DECREF(node);
+                    goto fail;
+                }
+            }
+            Py_DECREF(seq);
+        }
+        Py_DECREF(node);
+    }
+    Py_DECREF(stack);
+    return PyBool_FromLong(changed);
+fail:
+    Py_DECREF(stack);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))py_walk, METH_FASTCALL,
      "walk(value, rules) -> the canonical form of value under a RuleNode trie (or None)"},
     {"configure", py_configure, METH_VARARGS,
      "configure(nesting_error, json_in_text, dumps, sort_options, max_depth): what the walk calls"},
+    {"redact_secret_keys", py_redact_secret_keys, METH_VARARGS,
+     "redact_secret_keys(root, cache, is_secret, redact) -> bool: parity.redact.redact_secret_keys_in_place"},
     {NULL, NULL, 0, NULL},
 };
 
