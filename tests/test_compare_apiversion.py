@@ -233,6 +233,41 @@ def test_expected_and_ignore_rules_match_the_version_difference() -> None:
     assert out.kept == () and len(out.ignored) == 1
 
 
+def test_ignore_rules_match_either_sides_type_and_key_of_the_version_pair() -> None:
+    s = inv("staging", k8s(PDB_V1, "shop-staging", "web", spec={"minAvailable": 1}))
+    p = inv("production", k8s(PDB_BETA, "shop-prod", "web", spec={"minAvailable": 2}))
+    (f,) = mirror_report(s, p, RULES).findings
+    assert f.type == PDB_V1 and [c.path for c in f.changes] == ["apiVersion", "spec.minAvailable"]
+
+    def ignore(**kw: Any) -> Any:
+        rule = Ignore(owner="ana", reason="migrating", expires=dt.date(2099, 1, 1), **kw)
+        return apply_ignores([f], Rules(tokens=TOKENS, ignore=(rule,), today=dt.date(2026, 1, 1)))
+
+    # production's type, as an expected rule may name it: the whole finding, or just the version change
+    assert len(ignore(type=PDB_BETA).ignored) == 1
+    (kept,) = ignore(type=PDB_BETA, path="apiVersion").kept
+    assert [c.path for c in kept.changes] == ["spec.minAvailable"]
+    assert len(ignore(type="*", key=f"{PDB_BETA}/*/web").ignored) == 1
+    # another type, or a key of another kind, still matches nothing
+    assert ignore(type="policy/v1beta1/PodSecurityPolicy").kept == (f,)
+    assert ignore(key="policy/v1beta1/PodDisruptionBudget/*/api").kept == (f,)
+    # once the version change is suppressed by an expected rule, the other version still names the object
+    exp = Expected(reason="moving", type=PDB_BETA, path="apiVersion")
+    (g,) = mirror_report(s, p, Rules(tokens=TOKENS, expected=(exp,))).findings
+    assert [c.path for c in g.changes] == ["spec.minAvailable"]
+    rule = Ignore(owner="ana", reason="migrating", expires=dt.date(2099, 1, 1), type=PDB_BETA)
+    assert len(apply_ignores([g], Rules(tokens=TOKENS, ignore=(rule,), today=dt.date(2026, 1, 1))).ignored) == 1
+    # a differs of another type with a change at a path called apiVersion gains no other identity
+    plain = Resource(type="config/yaml", id="a", key="config/yaml/app.yaml", attributes={"apiVersion": "v1"})
+    s2 = inv("staging", plain)
+    p2 = inv(
+        "production", Resource(type="config/yaml", id="a", key="config/yaml/app.yaml", attributes={"apiVersion": "v2"})
+    )
+    (h,) = mirror_report(s2, p2, RULES).findings
+    rule = Ignore(owner="ana", reason="x", expires=dt.date(2099, 1, 1), type="v1/yaml")
+    assert apply_ignores([h], Rules(tokens=TOKENS, ignore=(rule,), today=dt.date(2026, 1, 1))).kept == (h,)
+
+
 def test_a_copy_of_the_object_is_compared_with_the_other_version_too() -> None:
     # The same manifest folder given twice in staging: one object, one finding, each copy compared.
     a = k8s(PDB_V1, "shop", "web", spec={"minAvailable": 1})

@@ -1,9 +1,10 @@
 """The ``ignore`` rules: known divergences tolerated with an owner, a reason and an expiry.
 
 A rule matches a finding when its ``kind``, ``type`` and ``key`` globs match and, if it names
-``environments``, the finding's environments are among them. ``type``, ``key`` and ``path`` are
-matched as :mod:`parity.globs` says: brackets match themselves (``aws_vpc.main[0]``,
-``containers[web].image``), and a path covers the paths beneath it.
+``environments``, the finding's environments are among them. One Kubernetes object paired across two
+API versions is one ``differs`` under the left side's type and key; a rule naming either side's matches
+it. ``type``, ``key`` and ``path`` are matched as :mod:`parity.globs` says: brackets match themselves
+(``aws_vpc.main[0]``, ``containers[web].image``), and a path covers the paths beneath it.
 
 - An active rule (``Rules.today <= expires``) without ``path`` suppresses the whole finding.
 - An active rule with ``path`` suppresses just the changes whose path matches the glob; a finding
@@ -24,6 +25,8 @@ import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from parity.compare.mirrors import API_VERSION_PATH
+from parity.compare.pairing import api_version, kube_group_kind
 from parity.compare.severity import change_severity
 from parity.compare.types import Rules
 from parity.config import Ignore
@@ -38,9 +41,30 @@ class IgnoreResult:
     notes: tuple[str, ...]  # one line per expired rule that matched something
 
 
+def _identities(f: Finding) -> list[tuple[str, str]]:
+    """The (type, key) pairs a rule may name ``f`` by: its own, and for one Kubernetes object paired across
+    two API versions (a ``differs`` with a change at ``apiVersion``, shown or already suppressed) each
+    version's, as ``expected`` rules match either side's type and key (:mod:`parity.compare.mirrors`)."""
+    out = [(f.type, f.key)]
+    if f.kind != "differs" or kube_group_kind(f.type) is None:
+        return out
+    changes = [*f.changes, *(s.change for s in f.suppressed if s.change is not None)]
+    for c in changes:
+        if c.path == API_VERSION_PATH and c.left == api_version(f.type) and isinstance(c.right, str):
+            kind = f.type.rpartition("/")[2]
+            for version in (c.left, c.right):
+                type_ = f"{version}/{kind}"
+                key = type_ + f.key[len(f.type) :] if f.key.startswith(f.type + "/") else f.key
+                if (type_, key) not in out:
+                    out.append((type_, key))
+            break
+    return out
+
+
 def _matches(rule: Ignore, f: Finding) -> bool:
-    return fnmatch.fnmatchcase(f.kind, rule.kind) and rule_matches(
-        rule.type, rule.key, None, rule.environments, f.type, f.key, None, f.environments
+    return fnmatch.fnmatchcase(f.kind, rule.kind) and any(
+        rule_matches(rule.type, rule.key, None, rule.environments, type_, key, None, f.environments)
+        for type_, key in _identities(f)
     )
 
 
