@@ -66,3 +66,25 @@ def test_url_option_the_driver_cannot_convert(tmp_path: Path) -> None:
 def test_sqlite_path_in_the_home_of_an_unknown_user() -> None:
     with pytest.raises(ParityError, match="cannot find the home folder"):
         Store("sqlite:///~nouser-parity-test/x.db")
+
+
+def test_the_head_revision_constant_is_the_scripts_head() -> None:
+    """HEAD_REVISION lets a store at the newest revision skip importing Alembic: it must name the newest script."""
+    from parity.store import engine
+
+    assert engine._heads() == {engine.HEAD_REVISION}
+
+
+def test_a_store_at_the_head_revision_is_opened_without_alembic(tmp_path: Path) -> None:
+    """What a command pays on a store that exists: one query, no Alembic import (a fresh interpreter, as a command)."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'parity.db'}"
+    code = (
+        "import sys; from parity.store import Store; s = Store(sys.argv[1]); s.migrate(); s.close(); "
+        "print('alembic' in sys.modules)"
+    )
+    first = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True)
+    again = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True)
+    assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False")  # created through Alembic, then not
