@@ -14,7 +14,10 @@ Three parts, each timed by CPU time in this one process (ratios within a part ar
    time: what parallelism would buy on this machine);
 5. parsing the raw inventories of a scan in a fresh process, again after a previous scan was parsed and
    canonicalised in the same process (wall, user and system time, minor page faults), and the latter once
-   more right after another process touched 6 GB.
+   more right after another process touched 6 GB;
+6. the compiled walks (``parity/normalize/_cwalk.c``) against the Python walks they port, on production's
+   raw inventory: the canonical walk per resource type and in all, and the secret-keyed redaction walk,
+   next to orjson's parse of the same file (CPU time, best of 3). ``--only walks`` runs this part alone.
 """
 
 from __future__ import annotations
@@ -299,10 +302,66 @@ def _reparse_child(mode: str, size: int) -> None:
     del staging
 
 
+def walks(size: int) -> None:
+    """Part 6: each walk over fresh copies of the parsed inventory (the C walk shares what it leaves alone)."""
+    from parity import redact
+    from parity.normalize import canonical
+
+    print(f"6. the compiled walks against the Python ones, production's {size:,} raw resources (CPU s, best of 3)")
+    path = Path(".parity/bench") / f"production-{size}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(orjson.dumps(bench_compare.generate(size)["production"]))
+    data = path.read_bytes()
+    native_walk = canonical.walker()
+    native_redaction = redact._native_redaction()
+    if native_walk is canonical._walk or native_redaction is None:
+        print("   the C walks are not built here (or PARITY_PURE_PYTHON is set): nothing to compare")
+        return
+    kb = default_kb()
+
+    def best(fn: Callable[[list[dict[str, Any]]], Any]) -> float:
+        times = []
+        for _ in range(3):
+            raw = orjson.loads(data)
+            t = time.process_time()
+            fn(raw)
+            times.append(time.process_time() - t)
+        return min(times)
+
+    def canon(walk: Callable[..., Any], only: str | None = None) -> Callable[[list[dict[str, Any]]], Any]:
+        return lambda raw: [
+            walk(d["attributes"], kb.for_type(d["type"]).canonical) for d in raw if only in (None, d["type"])
+        ]
+
+    print(f"   {'orjson parse of the file':34s} {cpu(lambda: orjson.loads(data)):.2f}")
+    types = sorted({d["type"] for d in orjson.loads(data)})
+    for label, only in [*((t, t) for t in types), ("canonical walk, every resource", None)]:
+        py, c = best(canon(canonical._walk, only)), best(canon(native_walk, only))
+        print(f"   {label:34s} Python {py:.2f}  C {c:.2f}  ({py / c:.1f}x)")
+    red = redact.Redactor(b"k" * 32)
+
+    def redaction(native: bool) -> Callable[[list[dict[str, Any]]], Any]:
+        def run(raw: list[dict[str, Any]]) -> None:
+            saved = redact._native_redaction
+            redact._native_redaction = (lambda: native_redaction) if native else (lambda: None)  # type: ignore[method-assign]
+            try:
+                for d in raw:
+                    redact.redact_secret_keys_in_place(d["attributes"], red)
+            finally:
+                redact._native_redaction = saved  # type: ignore[method-assign]
+
+        return run
+
+    py, c = best(redaction(False)), best(redaction(True))
+    print(f"   {'secret-keyed redaction walk':34s} Python {py:.2f}  C {c:.2f}  ({py / c:.1f}x)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=100_000, help="resources per environment")
     ap.add_argument("--reparse", choices=("fresh", "previous"), help=argparse.SUPPRESS)
+    ap.add_argument("--only", choices=("walks",), help="run one part alone: walks = part 6")
     args = ap.parse_args()
     gc.disable()  # as in the main benchmark: the data holds no cycles
     if args.reparse:
@@ -310,12 +369,16 @@ def main() -> None:
         return
     default_kb()
     type_info("aws_s3_bucket")
+    if args.only == "walks":
+        walks(args.size)
+        return
     building(200_000)
     invs = inventories(args.size)
     phases(invs)
     passes(invs[1])
     parallel(invs)
     reparse(args.size)
+    walks(args.size)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@
  * output, key order and errors; PARITY_PURE_PYTHON=1 turns this module off.
  *
  * What stays in Python, called from here: json_in_text (only for strings starting with '{', '[' or '%'),
- * the IAM policy shaping (only for mappings holding "Statement"), and the sort key of unordered lists.
- * Those are set once by configure(). Only exact dict, list and str are walked, as `type(x) is dict` in
- * the Python; anything else is kept as it is.
+ * orjson.dumps for the sort key of sets and unordered lists, and the NestingError class; configure() sets
+ * them once. Only exact dict, list and str are walked, as `type(x) is dict` in the Python; anything else
+ * is kept as it is. Copy on write: a dict or list none of whose entries changed is returned itself, not
+ * copied (the Python walk builds an equal copy), and the input is never modified.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
