@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from parity import __version__ as parity_version
 from parity.model import MAX_DEPTH, json_in_text
 from parity.normalize import canonical, default_kb
 from parity.normalize.noise import RuleNode
@@ -339,3 +340,24 @@ def test_c_redaction_is_in_use_and_errors_come_through() -> None:
         redact_secret_keys_in_place({"a": [{"password": deep}]}, red)
     with pytest.raises(orjson.JSONEncodeError):
         python_redaction({"a": [{"password": deep}]}, red)
+
+
+def test_version_verbose_says_which_walk_is_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from parity.cli import app
+
+    monkeypatch.delenv("PARITY_PURE_PYTHON", raising=False)
+    out = CliRunner().invoke(app, ["version", "--verbose"]).output
+    want = "compiled (C)" if _cwalk is not None else "Python (the compiled walk was not built"
+    assert f"canonical walk: {want}" in out
+    import parity.normalize
+
+    monkeypatch.setitem(sys.modules, "parity.normalize._cwalk", None)  # as where it was never built
+    monkeypatch.delattr(parity.normalize, "_cwalk", raising=False)
+    assert canonical.walk_status().startswith("Python (the compiled walk was not built: ")
+    monkeypatch.setenv("PARITY_PURE_PYTHON", "1")
+    assert CliRunner().invoke(app, ["version", "-v"]).output.splitlines()[-1] == (
+        "canonical walk: Python (PARITY_PURE_PYTHON is set)"
+    )
+    assert CliRunner().invoke(app, ["version"]).output == f"parity {parity_version}\n"  # scripts read this line

@@ -49,14 +49,26 @@ app.command()(perms_cmds.perms)
 
 
 @app.command()
-def version() -> None:
+def version(
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Also Python's version and whether the compiled walk is in use (bug reports)."
+    ),
+) -> None:
     """Print parity's version.
 
     \b
     Examples:
       parity version
+      parity version --verbose
     """
     print(f"parity {__version__}")
+    if verbose:
+        import platform
+
+        from parity.normalize.canonical import walk_status
+
+        print(f"python {platform.python_version()} ({sys.executable})")
+        print(f"canonical walk: {walk_status()}")
 
 
 def _error_line(text: str) -> None:

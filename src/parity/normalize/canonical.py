@@ -246,6 +246,17 @@ def walker() -> Walker:
     return _cwalk.walk
 
 
+def walk_status() -> str:
+    """Which walk :func:`walker` uses and why, in words (``parity version --verbose``)."""
+    if os.environ.get("PARITY_PURE_PYTHON", "") not in ("", "0"):
+        return "Python (PARITY_PURE_PYTHON is set)"
+    try:
+        from parity.normalize import _cwalk  # noqa: F401
+    except ImportError as e:
+        return f"Python (the compiled walk was not built: {e}; reinstall with a C compiler)"
+    return "compiled (C)"
+
+
 def canonical_value(value: Json, rules: RuleNode | None = None) -> Json:
     """The canonical form of one JSON-like value under ``rules`` (a type's KB trie, or None)."""
     return walker()(value, rules)
