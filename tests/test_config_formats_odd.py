@@ -167,6 +167,19 @@ def test_hcl_heredoc_reads_the_same_with_crlf_line_ends(tmp_path: Path, redactor
         ),
         # "Both a backend and cloud configuration are present"
         ("main.tf", 'terraform {\n  backend "s3" {}\n}\nterraform {\n  cloud {}\n}\n', 5, "beside a 'backend' block"),
+        # "Duplicate resource configuration", "Duplicate module call", "Duplicate variable declaration", ...
+        (
+            "main.tf",
+            'resource "aws_s3_bucket" "a" {\n  acl = "x"\n}\nresource "aws_s3_bucket" "a" {\n  acl = "y"\n}\n',
+            4,
+            'resource "aws_s3_bucket" "a" is declared twice (first on line 1)',
+        ),
+        ("main.tf", 'data "aws_vpc" "v" {}\n\ndata "aws_vpc" "v" {}\n', 3, 'data "aws_vpc" "v" is declared twice'),
+        ("main.tf", 'module "m" {}\nmodule "m" {}\n', 2, 'module "m" is declared twice'),
+        ("main.tf", 'variable "v" {}\nvariable "v" {}\n', 2, 'variable "v" is declared twice'),
+        ("main.tf", 'output "o" {}\noutput "o" {}\n', 2, 'output "o" is declared twice'),
+        # "Blocks are not allowed here": a .tfvars file only sets variables
+        ("app.tfvars", 'region = "a"\n\ntags {\n  a = 1\n}\n', 3, "a 'tags' block: a .tfvars file only sets variables"),
     ],
 )
 def test_hcl_name_set_twice_is_an_error_with_file_and_line(
@@ -179,7 +192,7 @@ def test_hcl_name_set_twice_is_an_error_with_file_and_line(
     assert said in e.value.message and "\n" not in str(e.value)
 
 
-@pytest.mark.parametrize("name", ["main.tf", "app.tfvars"])
+@pytest.mark.parametrize("name", ["main.tf"])
 def test_hcl_blocks_terraform_repeats_are_all_kept(tmp_path: Path, redactor: Redactor, name: str) -> None:
     text = """\
 resource "aws_security_group" "web" {

@@ -103,13 +103,19 @@ def read_hcl(text: str, shown: str) -> dict[str, Json]:
     return parse_hcl(text, shown)
 
 
+def read_tfvars(text: str, shown: str) -> dict[str, Json]:
+    from parity.sources.config.hcl import parse_hcl
+
+    return parse_hcl(text, shown, tfvars=True)
+
+
 READERS: dict[str, Callable[[str, str], dict[str, Json]]] = {
     "yaml": read_yaml,
     "json": read_json,
     "env": parse_dotenv,
     "properties": parse_properties,
     "ini": read_ini,
-    "tfvars": read_hcl,
+    "tfvars": read_tfvars,
     "hcl": read_hcl,
 }
 

@@ -50,6 +50,10 @@ _REPEATABLE: dict[str, frozenset[str]] = {"terraform": frozenset({"required_vers
 # (Terraform: "Duplicate backend configuration", "Duplicate required providers configuration", also within one
 # block); ``backend`` and ``cloud`` exclude each other ("Both a backend and cloud configuration are present").
 _ONE_OF: dict[str, str] = {"backend": "backend", "cloud": "backend", "required_providers": "required_providers"}
+# Top-level declarations a module may hold once per name, by how many labels name them (Terraform: "Duplicate
+# resource ... configuration", "Duplicate module call", "Duplicate variable declaration", "Duplicate output
+# definition"); python-hcl2 reads a second one as a list of both.
+_DECLARATIONS: dict[str, int] = {"resource": 2, "data": 2, "module": 1, "variable": 1, "output": 1}
 _ESC = re.compile(r"\\(u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8}|.)", re.DOTALL)
 _SIMPLE = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
@@ -215,6 +219,16 @@ def _refuse_redefined(tree: Any, shown: str) -> None:
                     raise InputError(shown, f"{kind!r} is both an attribute and a block{where}", _line(child))
                 blocks.setdefault(kind, _line(child))
                 bodies += [c for c in child.children if isinstance(c, BodyRule)]
+    declared: dict[tuple[str, ...], int | None] = {}
+    for block in tree.body.children:
+        if isinstance(block, BlockRule) and len(block.labels) == 1 + _DECLARATIONS.get(_kind(block), -1):
+            what = tuple(str(label.serialize(_OPTIONS)) for label in block.labels)
+            if what in declared:
+                first = declared[what]
+                where = f" (first on line {first})" if first else ""
+                said = " ".join(what)
+                raise InputError(shown, f"{said} is declared twice{where}; Terraform refuses a duplicate", _line(block))
+            declared[what] = _line(block)
     namespaces: dict[str, dict[str, int | None]] = {}
     single: dict[str, tuple[str, int | None]] = {}  # _ONE_OF group -> the block of it seen first, and its line
     for block in tree.body.children:
@@ -333,13 +347,25 @@ def _flush_heredocs(tree: Any) -> None:
             parent.children[node.index] = _FlushHeredoc(node.children, node._meta)
 
 
-def parse_hcl(text: str, shown: str) -> dict[str, Json]:
-    """A ``.tf``/``.tfvars`` file as nested data, or InputError with line and column."""
+def _refuse_blocks(tree: Any, shown: str) -> None:
+    """A ``.tfvars`` file only assigns variables: Terraform refuses any block in it ("Blocks are not allowed
+    here"), which python-hcl2 would read as data."""
+    for block in tree.body.children:
+        if isinstance(block, BlockRule):
+            raise InputError(
+                shown, f"a {_kind(block)!r} block: a .tfvars file only sets variables (name = value)", _line(block)
+            )
+
+
+def parse_hcl(text: str, shown: str, tfvars: bool = False) -> dict[str, Json]:
+    """A ``.tf`` (or, with ``tfvars``, a ``.tfvars``) file as nested data, or InputError with line and column."""
     if "\r\n" in text:  # a file saved with CRLF reads as the same file with LF (a heredoc spans lines)
         text = text.replace("\r\n", "\n")
     try:
         tree = hcl2.parses(text)
         _refuse_redefined(tree, shown)
+        if tfvars:
+            _refuse_blocks(tree, shown)
         if "<<-" in text:  # (walking the whole tree costs a seventh of the parse)
             _flush_heredocs(tree)
         raw = hcl2.serialize(tree, serialization_options=_OPTIONS)
