@@ -85,3 +85,27 @@ def test_a_diff_of_tfvars_files_loads_the_hcl_parser(tmp_path: Path) -> None:
 def test_the_default_config_path_is_the_config_modules() -> None:
     # spelled out in parity.cli.common so that every command need not import the config models for it
     assert Path(DEFAULT_CONFIG) == common.DEFAULT_CONFIG_PATH
+
+
+@pytest.mark.parametrize("args", [["history", "-e", "nope"], ["promote-check", "--to", "nope", "--images", "-"]])
+def test_commands_checking_an_environment_name_load_no_pipeline(args: list[str], tmp_path: Path) -> None:
+    """history and promote-check check an environment name against parity.yaml without importing the scan
+    pipeline (every source's types, permissions, promotion: hundreds of modules)."""
+    (tmp_path / "parity.yaml").write_text(
+        "environments:\n  staging:\n    sources: []\n  production:\n    sources: []\npromotion: [staging, production]\n"
+    )
+    code = _RUN.replace('"modules": sorted(', '"pipeline": "parity.pipeline" in sys.modules, "modules": sorted(')
+    src = str(Path(parity.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    last = json.loads(done.stdout.splitlines()[-1])
+    assert last["code"] == 1 and "unknown environment 'nope'" in done.stderr
+    assert last["pipeline"] is False
+    assert "alembic" not in last["modules"]

@@ -12,7 +12,7 @@ import fnmatch
 import itertools
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from parity.alerts.settings import ALERT_KINDS, AlertConfig
-from parity.errors import ConfigError
+from parity.errors import ConfigError, UsageError
 from parity.globs import rule_matches
 from parity.model import FINDING_KINDS, Role
 from parity.watch.settings import WatchConfig
@@ -595,6 +595,16 @@ class LoadedConfig:
     def resolve(self, p: str) -> Path:
         q = Path(os.path.expanduser(p))
         return q if q.is_absolute() else self.base_dir / q
+
+    def check_environments(self, names: Iterable[str]) -> list[str]:
+        """``names`` as a list, or UsageError naming the first that parity.yaml does not define."""
+        known = self.config.environments
+        out = []
+        for n in names:
+            if n not in known:
+                raise UsageError(f"unknown environment {n!r} (parity.yaml defines: {', '.join(known)})")
+            out.append(n)
+        return out
 
     def state_dir(self) -> Path:
         """Where parity keeps its own files (.parity/ beside the config)."""

@@ -21,7 +21,6 @@ from parity.compare import (
     mirror_report,
 )
 from parity.config import LoadedConfig
-from parity.errors import UsageError
 from parity.model import Finding, Snapshot
 from parity.normalize import CanonicalMemo, canonicalize
 from parity.permissions import analyse_permissions
@@ -36,13 +35,8 @@ Progress = Callable[[str], None]
 
 
 def check_environments(loaded: LoadedConfig, names: Iterable[str]) -> list[str]:
-    known = loaded.config.environments
-    out = []
-    for n in names:
-        if n not in known:
-            raise UsageError(f"unknown environment {n!r} (parity.yaml defines: {', '.join(known)})")
-        out.append(n)
-    return out
+    """:meth:`LoadedConfig.check_environments` (commands that need no pipeline call that, importing less)."""
+    return loaded.check_environments(names)
 
 
 def ignored_types(loaded: LoadedConfig, env: str, today: dt.date | None = None) -> frozenset[str]:

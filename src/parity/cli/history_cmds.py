@@ -226,7 +226,6 @@ def history(
       parity history 'aws_sqs_queue.*'
     """
     from parity.cli import timeline
-    from parity.pipeline import check_environments
     from parity.serialize import finding_to_dict
 
     if fmt not in _HISTORY_FORMATS:
@@ -237,7 +236,7 @@ def history(
     _check_options(resource, findings, status, changes, limit)
     loaded = load(config)
     if env is not None:
-        check_environments(loaded, [env])
+        loaded.check_environments([env])
     store = open_store(loaded)
     try:
         if resource is not None:

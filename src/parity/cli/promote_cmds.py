@@ -50,10 +50,8 @@ def _manifest_candidates(
 
 
 def _previous(loaded: LoadedConfig, target: str) -> str:
-    from parity.pipeline import check_environments
-
     order = loaded.config.promotion
-    check_environments(loaded, [target])
+    loaded.check_environments([target])
     if target not in order or order.index(target) == 0:
         raise UsageError(f"{target!r} has no earlier stage in promotion ({', '.join(order) or 'empty'})")
     return order[order.index(target) - 1]

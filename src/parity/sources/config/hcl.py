@@ -222,13 +222,13 @@ def _refuse_redefined(tree: Any, shown: str) -> None:
     declared: dict[tuple[str, ...], int | None] = {}
     for block in tree.body.children:
         if isinstance(block, BlockRule) and len(block.labels) == 1 + _DECLARATIONS.get(_kind(block), -1):
-            what = tuple(str(label.serialize(_OPTIONS)) for label in block.labels)
-            if what in declared:
-                first = declared[what]
+            decl = tuple(str(label.serialize(_OPTIONS)) for label in block.labels)
+            if decl in declared:
+                first = declared[decl]
                 where = f" (first on line {first})" if first else ""
-                said = " ".join(what)
+                said = " ".join(decl)
                 raise InputError(shown, f"{said} is declared twice{where}; Terraform refuses a duplicate", _line(block))
-            declared[what] = _line(block)
+            declared[decl] = _line(block)
     namespaces: dict[str, dict[str, int | None]] = {}
     single: dict[str, tuple[str, int | None]] = {}  # _ONE_OF group -> the block of it seen first, and its line
     for block in tree.body.children:
