@@ -104,6 +104,7 @@ def test_commands_checking_an_environment_name_load_no_pipeline(args: list[str],
         capture_output=True,
         text=True,
         timeout=120,
+        stdin=subprocess.DEVNULL,  # promote-check --images - would read it after the name check
     )
     last = json.loads(done.stdout.splitlines()[-1])
     assert last["code"] == 1 and "unknown environment 'nope'" in done.stderr

@@ -88,3 +88,29 @@ def test_a_store_at_the_head_revision_is_opened_without_alembic(tmp_path: Path) 
     first = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True)
     again = subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True)
     assert (first.stdout.strip(), again.stdout.strip()) == ("True", "False")  # created through Alembic, then not
+
+
+def test_a_store_another_process_creates_meanwhile_is_not_called_foreign(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first look finds no revision; while Alembic loads (slow), another parity creates the store. What
+    the second look sees is that store, at the newest revision: no error, nothing to do (two `parity watch`
+    started at once on a new SQLite file, one said "not a parity store")."""
+    from parity.store import engine
+
+    real_heads = engine._heads
+
+    def heads_while_another_migrates() -> set[str]:
+        monkeypatch.setattr(engine, "_heads", real_heads)  # once: the other parity loads Alembic as usual
+        other = Store(store_url)
+        other.migrate()
+        other.close()
+        return real_heads()
+
+    monkeypatch.setattr(engine, "_heads", heads_while_another_migrates)
+    s = Store(store_url)
+    try:
+        s.migrate()
+        assert s.scans() == []
+    finally:
+        s.close()

@@ -210,12 +210,13 @@ def _refuse_unknown(current: set[str], masked_url: str) -> None:
         )
 
 
-def _refuse_foreign(engine: Engine, masked_url: str) -> None:
+def _refuse_foreign(conn: Connection, masked_url: str) -> None:
     """A database with no parity revision that already holds a table of parity's name is someone else's:
-    creating the schema failed with a bare "table scans already exists"; say what it is instead."""
-    with engine.connect() as conn:
-        taken = sorted(set(sa.inspect(conn).get_table_names()) & set(metadata.tables))
-    if taken:
+    creating the schema failed with a bare "table scans already exists"; say what it is instead. The revision
+    is read again after the tables: another parity creating the store commits both at once, so tables seen
+    with a revision are that migration, just committed (PostgreSQL's statements each see the latest)."""
+    taken = sorted(set(sa.inspect(conn).get_table_names()) & set(metadata.tables))
+    if taken and not _recorded(conn):
         raise ParityError(
             f"store {masked_url}: not a parity store: it holds table(s) {', '.join(taken)} that parity did not "
             "create (no parity schema revision); point store: at a new database"
@@ -247,12 +248,14 @@ def migrate(engine: Engine, masked_url: str) -> None:
             current = _recorded(conn)
         if current == {HEAD_REVISION}:
             return
-        heads = _heads()
-        if current == heads:
-            return
-        _refuse_unknown(current, masked_url)
-        if not current:
-            _refuse_foreign(engine, masked_url)
+        heads = _heads()  # imports Alembic: long enough for another process to finish migrating meanwhile
+        with engine.connect() as conn:
+            current = _recorded(conn)
+            if current == heads:
+                return
+            _refuse_unknown(current, masked_url)
+            if not current:
+                _refuse_foreign(conn, masked_url)
         try:
             with _ALEMBIC_LOCK, engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
                 current = _current(conn)
