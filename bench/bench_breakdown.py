@@ -17,7 +17,8 @@ Three parts, each timed by CPU time in this one process (ratios within a part ar
    more right after another process touched 6 GB;
 6. the compiled walks (``parity/normalize/_cwalk.c``) against the Python walks they port, on production's
    raw inventory: the canonical walk per resource type and in all, and the secret-keyed redaction walk,
-   next to orjson's parse of the same file (CPU time, best of 3). ``--only walks`` runs this part alone.
+   next to orjson's parse of the same file; then both sides' placeholder substitution with the two
+   compiled passes against the regexes (CPU time, best of 3). ``--only walks`` runs this part alone.
 """
 
 from __future__ import annotations
@@ -355,6 +356,23 @@ def walks(size: int) -> None:
 
     py, c = best(redaction(False)), best(redaction(True))
     print(f"   {'secret-keyed redaction walk':34s} Python {py:.2f}  C {c:.2f}  ({py / c:.1f}x)")
+    # the placeholder substitution of both sides' comparable values: the two compiled passes (generated ids,
+    # ARN accounts) against their regexes, the other passes alike in both
+    sides = _sides(inventories(size))
+    compiled = P._passes
+
+    def substitution(passes: Any) -> float:
+        times = []
+        for _ in range(3):
+            P._passes = passes
+            try:
+                times.append(cpu(lambda: [ph.sub_serialized(records) for ph, records in sides]))
+            finally:
+                P._passes = compiled
+        return min(times)
+
+    py, c = substitution(lambda: (P._sub_ids_re, None)), substitution(compiled)
+    print(f"   {'placeholder substitution, 2 sides':34s} regex {py:.2f}  C {c:.2f}  ({py / c:.1f}x)")
 
 
 def main() -> None:

@@ -361,3 +361,64 @@ def test_version_verbose_says_which_walk_is_in_use(monkeypatch: pytest.MonkeyPat
         "canonical walk: Python (PARITY_PURE_PYTHON is set)"
     )
     assert CliRunner().invoke(app, ["version"]).output == f"parity {parity_version}\n"  # scripts read this line
+
+
+# ------------------------------------------------------------------- placeholder passes over bytes
+FRAGMENTS = [
+    "arn:aws", "arn:aws-us-gov", "arn:", ":", "::", "iam", "s3", "sqs", "{region}", "{region}:", "123456789012",
+    "111122223333", "12345678901", "1234567890123", "-", "sg", "sgr", "i", "tgw-attach", "tgw", "vpc", "0123abcd",
+    "0123456789abcdef0", "0123456789abcdef01", "0123abcde", "ABCDEF01", "a", "Z", "\\n", "\\t", "\\u0001", "\\",
+    '"', ",", "x", "9", "é", "/", "role/x", "{", "}", "[", "]",
+]  # fmt: skip
+_BEFORE = st.sampled_from(['"', "/", " ", "-", "x", "9", "\\n", "\\t", "\\r", "\\b", "\\f", "\\u", "\\", "", "é"])
+_HEX = st.sampled_from(["0123abcd", "0123456789abcdef0", "0123456789abcdef01", "0123abc", "0123abcde", "0123ABCD"])
+_AFTER = st.sampled_from(['"', "/", "-", "x", "G", "9", ":", "", ","])
+_ID = st.tuples(_BEFORE, st.sampled_from(["sg", "sgr", "i", "tgw-attach", "vpc", "xsg", "ami"]), _HEX, _AFTER).map(
+    lambda t: f"{t[0]}{t[1]}-{t[2]}{t[3]}"
+)
+_ARN = st.tuples(
+    st.sampled_from(["arn:aws", "arn:aws-us-gov", "arn:awsx", "arn:aw", "xarn:aws"]),
+    st.sampled_from([":iam:", ":s3:", ":sqs:", ":lambda:", "::", ":s3", ":iam-x:"]),
+    st.sampled_from(["", "{region}", "{region", "eu-west-1", "{region}:"]),
+    st.sampled_from([":", "", "::"]),
+    st.sampled_from(["123456789012", "111122223333", "12345678901", "1234567890123", "999999999999", "x"]),
+    st.sampled_from([":role/x", ":", "", "/x", ":q"]),
+).map("".join)
+BYTES = st.lists(st.sampled_from(FRAGMENTS) | _ID | _ARN, max_size=30).map(lambda parts: "".join(parts).encode())
+
+
+@needs_c
+@settings(max_examples=1500, deadline=None)
+@given(BYTES)
+def test_c_generated_id_pass_equals_its_regex(data: bytes) -> None:
+    from parity.normalize import placeholders as P
+
+    assert _cwalk is not None
+    assert _cwalk.sub_generated_ids(data, P._ID_PREFIXES) == P._AWS_ID.sub(b"-{id}", data)
+
+
+@needs_c
+@settings(max_examples=1500, deadline=None)
+@given(BYTES, st.lists(st.sampled_from(["111122223333", "123456789012", "999999999999"]), max_size=2, unique=True))
+def test_c_arn_account_pass_equals_its_regex(data: bytes, foreign: list[str]) -> None:
+    from parity.normalize.placeholders import Placeholders
+
+    assert _cwalk is not None
+    ph = Placeholders(["prod"], ["444455556666"], foreign)
+    assert _cwalk.sub_arn_accounts(data, ph._foreign_b) == ph._arn_b.sub(rb"\1{account}", data)
+
+
+@needs_c
+@settings(max_examples=500, deadline=None)
+@given(BYTES)
+def test_sub_bytes_is_the_same_with_the_compiled_passes(data: bytes) -> None:
+    from parity.normalize import placeholders as P
+
+    ph = P.Placeholders(["prod", "production"], ["123456789012"], ["111122223333"])
+    native = ph.sub_bytes(data)
+    saved = P._passes
+    P._passes = lambda: (P._sub_ids_re, None)  # type: ignore[assignment]
+    try:
+        assert ph.sub_bytes(data) == native
+    finally:
+        P._passes = saved

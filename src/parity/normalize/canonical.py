@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -236,19 +235,20 @@ Walker = Callable[[Json, "RuleNode | None"], Json]
 @functools.cache
 def walker() -> Walker:
     """The canonical walk: the C one where it was built and ``PARITY_PURE_PYTHON`` is not set, else ``_walk``."""
-    if os.environ.get("PARITY_PURE_PYTHON", "") not in ("", "0"):
+    from parity.normalize.native import compiled
+
+    c = compiled()  # built by hatch_build.py
+    if c is None:
         return _walk
-    try:
-        from parity.normalize import _cwalk  # built by hatch_build.py
-    except ImportError:
-        return _walk
-    _cwalk.configure(NestingError, json_in_text, orjson.dumps, _SORT_OPTS, MAX_DEPTH)
-    return _cwalk.walk
+    c.configure(NestingError, json_in_text, orjson.dumps, _SORT_OPTS, MAX_DEPTH)
+    return c.walk  # type: ignore[no-any-return]
 
 
 def walk_status() -> str:
     """Which walk :func:`walker` uses and why, in words (``parity version --verbose``)."""
-    if os.environ.get("PARITY_PURE_PYTHON", "") not in ("", "0"):
+    from parity.normalize.native import pure_python
+
+    if pure_python():
         return "Python (PARITY_PURE_PYTHON is set)"
     try:
         from parity.normalize import _cwalk  # noqa: F401

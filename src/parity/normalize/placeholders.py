@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import orjson
@@ -183,6 +183,25 @@ _AWS_ID_S = re.compile(_AWS_ID.pattern.decode())
 _REGION_S = re.compile(r"(?:(?<![A-Za-z0-9])|(?<=\\[ntrbf]))" + REGION_PATTERN + r"(?![0-9])(?=[a-z]?(?![A-Za-z0-9]))")
 
 
+_ID_PREFIXES = tuple(p.encode() for p in AWS_ID_PREFIXES)
+
+
+def _sub_ids_re(data: bytes, prefixes: tuple[bytes, ...]) -> bytes:
+    return _AWS_ID.sub(b"-{id}", data)
+
+
+@functools.cache
+def _passes() -> tuple[Callable[[bytes, tuple[bytes, ...]], bytes], Callable[[bytes, tuple[bytes, ...]], bytes] | None]:
+    """The generated-id pass and the ARN-account pass over bytes: compiled (``_cwalk.c``, the same matches
+    as the regexes; tests/test_cwalk.py) where built, else the regexes (None: ``Placeholders`` uses its own)."""
+    from parity.normalize.native import compiled
+
+    c = compiled()
+    if c is None:
+        return _sub_ids_re, None
+    return c.sub_generated_ids, c.sub_arn_accounts
+
+
 class Placeholders:
     """The placeholder substitution for one environment (see the module docstring)."""
 
@@ -205,6 +224,7 @@ class Placeholders:
         arn = r"(arn:aws[a-z-]*:[A-Za-z0-9-]*:(?:\{region\})?:)" + foreign + r"[0-9]{12}(?=:)"
         self._arn_s = re.compile(arn)
         self._arn_b = re.compile(arn.encode())
+        self._foreign_b = tuple(a.encode() for a in self.foreign_accounts)
         # One search telling whether sub_str could change a string at all (most names: no).
         self._any_s = re.compile("|".join(p for p in (tok, acct, _REGION_S.pattern, _AWS_ID_S.pattern) if p))
         self._tok_groups = _case_groups(self.tokens)
@@ -254,9 +274,10 @@ class Placeholders:
         if self._acct_b is not None:
             data = self._acct_b.sub(b"{account}", data)
         data = self._sub_regions(data)
-        data = _AWS_ID.sub(b"-{id}", data)
+        sub_ids, sub_arns = _passes()
+        data = sub_ids(data, _ID_PREFIXES)
         if b"arn:" in data:
-            data = self._arn_b.sub(rb"\1{account}", data)
+            data = self._arn_b.sub(rb"\1{account}", data) if sub_arns is None else sub_arns(data, self._foreign_b)
         return data
 
     @property
