@@ -2,7 +2,7 @@
 
 Into the wheel, or beside its source for an editable install (``pip install -e .``, what ``make setup``
 runs; ``make`` rebuilds it when the C file changes). It is optional: where no C compiler is found the
-build says so and parity runs the pure-Python walk, with the same results, about 3x slower in that step
+build says so and parity runs the pure-Python walk, with the same results, 2-2.5x slower in those steps
 (docs/benchmarks.md). ``PARITY_PURE_PYTHON=1`` at build time skips it.
 
 setuptools compiles it because it is the maintained way to drive the platform's C compiler with

@@ -23,7 +23,7 @@ property tests check. A resource whose serialised attributes hold none of the by
 step reacts to, and whose type has no KB rules, is returned untouched without a Python-level walk.
 
 The walk runs in C where the extension :mod:`parity.normalize._cwalk` was built (``_cwalk.c``, a port of
-``_walk``/``_plain``/``_policy`` below, about 3x faster; docs/benchmarks.md). The Python here is the
+``_walk``/``_plain``/``_policy`` below, about 2.5x faster; docs/benchmarks.md). The Python here is the
 reference: ``tests/test_cwalk.py`` holds the two to the same output, key order and errors, and
 ``PARITY_PURE_PYTHON=1`` uses it alone. The C walk shares unchanged subtrees with its input instead of
 copying them, as :func:`parity.normalize.strip.strip` does: canonical values are never modified in place.
