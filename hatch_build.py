@@ -1,8 +1,9 @@
-"""Build hook: compiles parity's one C extension, the canonical walk (``src/parity/normalize/_cwalk.c``).
+"""Build hook: compiles parity's one C extension (``src/parity/normalize/_cwalk.c``: the canonical and the
+redaction walks, two placeholder passes).
 
 Into the wheel, or beside its source for an editable install (``pip install -e .``, what ``make setup``
 runs; ``make`` rebuilds it when the C file changes). It is optional: where no C compiler is found the
-build says so and parity runs the pure-Python walk, with the same results, 2-2.5x slower in those steps
+build says so and parity runs the Python they port, with the same results, 2-2.5x slower in those steps
 (docs/benchmarks.md). ``PARITY_PURE_PYTHON=1`` at build time skips it.
 
 setuptools compiles it because it is the maintained way to drive the platform's C compiler with
@@ -32,7 +33,7 @@ class CWalkBuildHook(BuildHookInterface):  # type: ignore[type-arg]
         try:
             built = build(Path(self.root), inplace=version == "editable")
         except Exception as e:  # no compiler, no headers: parity still works, in pure Python
-            print(f"parity: the C canonical walk was not built ({e}); the pure-Python walk is used", file=sys.stderr)
+            print(f"parity: the C extension was not built ({e}); parity runs in pure Python", file=sys.stderr)
             return
         build_data["pure_python"] = False
         build_data["infer_tag"] = True
