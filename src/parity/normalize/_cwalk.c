@@ -988,6 +988,22 @@ all_bytes(PyObject *tuple, const char *what)
     return 1;
 }
 
+/* One match of a pass: its output (created, input-sized, at the first match) gets the input from `copied`
+ * up to `at`, then `repl`; 0, or -1 when the output cannot be allocated */
+static int
+splice(PyObject *data, PyObject **out, Py_ssize_t *w, Py_ssize_t copied, Py_ssize_t at, const char *repl,
+       Py_ssize_t lr)
+{
+    if (*out == NULL && (*out = PyBytes_FromStringAndSize(NULL, PyBytes_GET_SIZE(data))) == NULL)
+        return -1;
+    char *o = PyBytes_AS_STRING(*out);
+    memcpy(o + *w, PyBytes_AS_STRING(data) + copied, (size_t)(at - copied));
+    *w += at - copied;
+    memcpy(o + *w, repl, (size_t)lr);
+    *w += lr;
+    return 0;
+}
+
 /* The pass's result: `data` itself when nothing matched (out NULL), else `out` with the input's tail from
  * `copied` appended after its `w` bytes, cut to length */
 static PyObject *
@@ -1017,7 +1033,6 @@ py_sub_generated_ids(PyObject *self, PyObject *args)
     const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     PyObject *out = NULL;
-    unsigned char *o = NULL;
     Py_ssize_t copied = 0, w = 0; /* input copied up to `copied`; output written up to `w` */
     const unsigned char *hit = d;
     while ((hit = memchr(hit, '-', (size_t)(n - (hit - d)))) != NULL) {
@@ -1027,16 +1042,8 @@ py_sub_generated_ids(PyObject *self, PyObject *args)
             run++;
         if ((run == 8 || run == 17) && (i + 1 + run >= n || !is_alnum(d[i + 1 + run])) &&
             prefix_before(d, i, prefixes)) {
-            if (out == NULL) {
-                out = PyBytes_FromStringAndSize(NULL, n);
-                if (out == NULL)
-                    return NULL;
-                o = (unsigned char *)PyBytes_AS_STRING(out);
-            }
-            memcpy(o + w, d + copied, (size_t)(i - copied));
-            w += i - copied;
-            memcpy(o + w, "-{id}", 5);
-            w += 5;
+            if (splice(data, &out, &w, copied, i, "-{id}", 5) < 0)
+                return NULL;
             copied = i + 1 + run;
             hit = d + copied;
         }
@@ -1060,7 +1067,6 @@ py_sub_arn_accounts(PyObject *self, PyObject *args)
     const unsigned char *d = (const unsigned char *)PyBytes_AS_STRING(data);
     Py_ssize_t n = PyBytes_GET_SIZE(data);
     PyObject *out = NULL;
-    unsigned char *o = NULL;
     Py_ssize_t copied = 0, w = 0, from = 0;
     for (;;) {
         const unsigned char *hit = NULL;
@@ -1108,16 +1114,8 @@ py_sub_arn_accounts(PyObject *self, PyObject *args)
             from = s + 1;
             continue;
         }
-        if (out == NULL) {
-            out = PyBytes_FromStringAndSize(NULL, n);
-            if (out == NULL)
-                return NULL;
-            o = (unsigned char *)PyBytes_AS_STRING(out);
-        }
-        memcpy(o + w, d + copied, (size_t)(j - copied));
-        w += j - copied;
-        memcpy(o + w, "{account}", 9);
-        w += 9;
+        if (splice(data, &out, &w, copied, j, "{account}", 9) < 0)
+            return NULL;
         copied = from = j + 12;
     }
     return finish_pass(data, out, w, copied);
