@@ -7,7 +7,7 @@ step so the CLI can show a live status on a terminal.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from parity.compare import (
@@ -32,11 +32,6 @@ from parity.report import CoverageSummary, SourceSummary
 from parity.store import Store
 
 Progress = Callable[[str], None]
-
-
-def check_environments(loaded: LoadedConfig, names: Iterable[str]) -> list[str]:
-    """:meth:`LoadedConfig.check_environments` (commands that need no pipeline call that, importing less)."""
-    return loaded.check_environments(names)
 
 
 def ignored_types(loaded: LoadedConfig, env: str, today: dt.date | None = None) -> frozenset[str]:

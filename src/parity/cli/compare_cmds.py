@@ -77,11 +77,11 @@ def run_scan(
     transaction, for each notifier of ``alerts:`` (delivered afterwards: :mod:`parity.alerts.deliver`).
     ``memo``: kept by a long-running caller between scans (see :class:`parity.pipeline.ScanMemo`)."""
     from parity.alerts.payload import alert_queue
-    from parity.pipeline import analyse, attribute_findings, check_environments, collect
+    from parity.pipeline import analyse, attribute_findings, collect
     from parity.report import Report
 
     cfg = loaded.config
-    names = check_environments(loaded, envs) if envs else list(cfg.environments)
+    names = loaded.check_environments(envs) if envs else list(cfg.environments)
     started = now or dt.datetime.now(dt.UTC)
     with progress_display(progress) as cb:
         if memo is not None:
@@ -223,10 +223,10 @@ def diff(
       parity diff staging production
       parity diff staging production --format markdown -o drift.md
     """
-    from parity.pipeline import analyse, check_environments, collect
+    from parity.pipeline import analyse, collect
 
     loaded = load(config)
-    names = check_environments(loaded, [env_a, env_b])
+    names = loaded.check_environments([env_a, env_b])
     with progress_display(progress) as cb:
         inventories = collect(loaded, names, redactor_for(loaded), cb)
         a = analyse(loaded, inventories, mirrors=[(env_a, env_b)], code_live=[], progress=cb)
@@ -259,10 +259,10 @@ def drift(
       parity drift production
       parity drift production --format json -o drift.json
     """
-    from parity.pipeline import analyse, check_environments, collect
+    from parity.pipeline import analyse, collect
 
     loaded = load(config)
-    names = check_environments(loaded, [env])
+    names = loaded.check_environments([env])
     with progress_display(progress) as cb:
         inventories = collect(loaded, names, redactor_for(loaded), cb)
         a = analyse(loaded, inventories, code_live=[env], references=False, progress=cb)

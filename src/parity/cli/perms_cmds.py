@@ -103,11 +103,11 @@ def perms(
     """
     from parity.compare import Rules, apply_ignores
     from parity.permissions import all_permissions, analyse_permissions, default_catalogue
-    from parity.pipeline import analyse, check_environments, collect
+    from parity.pipeline import analyse, collect
     from parity.report import EXIT_INCOMPLETE, EXIT_OK, Report
 
     loaded = load(config)
-    names = check_environments(loaded, [env_a] + ([env_b] if env_b else []))
+    names = loaded.check_environments([env_a] + ([env_b] if env_b else []))
     if principal and env_b:
         raise UsageError("--principal shows one environment: give one environment with it")
     with progress_display(progress) as cb:

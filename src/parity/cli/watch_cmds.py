@@ -58,10 +58,9 @@ def watch(
       parity watch --once
     """
     from parity.gcpause import freeze_after_pauses
-    from parity.pipeline import check_environments
     from parity.watch.runner import Watcher  # the watch loop's imports (prometheus) only for this command
 
     freeze_after_pauses(False)  # a long-running process: what is frozen would never be collected
     loaded = load(config)
-    envs = check_environments(loaded, env) if env else None
+    envs = loaded.check_environments(env) if env else None
     raise typer.Exit(Watcher(loaded, environments=envs, alerts=alerts, metrics_port=metrics_port, once=once).run())

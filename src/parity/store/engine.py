@@ -172,8 +172,9 @@ def _sqlite_events(engine: Engine) -> None:
 # ---------------------------------------------------------------- migrations
 
 
-# The newest schema revision, the head of migrations/versions (tests/test_store.py holds the two equal). A store
-# already there is recognised by one query, without importing Alembic: 0.15 s of every command's start-up.
+# The newest schema revision, the head of migrations/versions (tests/test_store_engine.py holds the two
+# equal). A store already there is recognised by one query, without importing Alembic: 0.15 s of every
+# command's start-up.
 HEAD_REVISION = "0002_alert_outbox"
 
 
@@ -223,15 +224,9 @@ def _refuse_foreign(conn: Connection, masked_url: str) -> None:
         )
 
 
-def _current(connection: Connection) -> set[str]:
-    from alembic.runtime.migration import MigrationContext
-
-    return set(MigrationContext.configure(connection).get_current_heads())
-
-
 def _recorded(connection: Connection) -> set[str]:
-    """The revisions the store's ``alembic_version`` table holds (what :func:`_current` reads through
-    Alembic), none without the table."""
+    """The revisions the store's ``alembic_version`` table holds (what Alembic reads as the current heads),
+    none without the table."""
     if not sa.inspect(connection).has_table("alembic_version"):
         return set()
     return {str(row[0]) for row in connection.execute(sa.text("SELECT version_num FROM alembic_version"))}
@@ -258,7 +253,7 @@ def migrate(engine: Engine, masked_url: str) -> None:
                 _refuse_foreign(conn, masked_url)
         try:
             with _ALEMBIC_LOCK, engine.connect().execution_options(**{WRITE: True}) as conn, conn.begin():
-                current = _current(conn)
+                current = _recorded(conn)
                 if current != heads:
                     _refuse_unknown(current, masked_url)
                     from alembic import command
@@ -266,6 +261,6 @@ def migrate(engine: Engine, masked_url: str) -> None:
                     command.upgrade(_alembic_config(conn), "head")
         except sa.exc.DBAPIError:
             with engine.connect() as conn:
-                if _current(conn) == heads:
+                if _recorded(conn) == heads:
                     return  # another process migrated concurrently
             raise
