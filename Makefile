@@ -13,7 +13,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(VENV)/.cwalk
 
-# The C canonical walk (hatch_build.py) is compiled beside its source by the editable install: again
+# The C extension (hatch_build.py: the compiled walks and passes) is built beside its source by the editable install: again
 # whenever its source or the hook changes, so that tests never run a stale build.
 $(VENV)/.cwalk: src/parity/normalize/_cwalk.c hatch_build.py | $(VENV)/.installed
 	$(BIN)/pip install --quiet --no-deps -e .
