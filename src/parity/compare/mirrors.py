@@ -53,6 +53,7 @@ from parity.compare.envinfo import (
     select,
     summarize_paths,
 )
+from parity.compare.equal import unsure_pairs
 from parity.compare.memo import ComparisonMemo
 from parity.compare.pairing import api_version, kube_group_kind, pair_resources
 from parity.compare.severity import change_severity, only_in_severity
@@ -62,6 +63,7 @@ from parity.gcpause import paused_gc
 from parity.globs import rule_matches
 from parity.model import Change, Finding, Json, Resource, Suppressed
 from parity.normalize.canonical import canonical_attributes, with_attributes
+from parity.normalize.native import compiled
 from parity.normalize.noise import NoiseKB, RuleNode, default_kb
 from parity.normalize.placeholders import Placeholders
 from parity.normalize.strip import flat_drops, strip
@@ -160,9 +162,12 @@ def _unequal_pairs(
     if memo is None:
         vals_l = _comparables(lefts, kb)
         vals_r = _comparables(rights, kb)
-        subs_l = ph_l.sub_records(vals_l, sort_keys=False)
-        subs_r = ph_r.sub_records(vals_r, sort_keys=False)
-        unequal = [i for i in range(len(pairs)) if subs_l[i] != subs_r[i]]
+        if compiled() is not None:  # the paired walk (parity.compare.equal), compiled
+            unequal = unsure_pairs(vals_l, vals_r, ph_l, ph_r)
+        else:  # in Python, serialising and substituting everything costs less than walking
+            subs_l = ph_l.sub_records(vals_l, sort_keys=False)
+            subs_r = ph_r.sub_records(vals_r, sort_keys=False)
+            unequal = [i for i in range(len(pairs)) if subs_l[i] != subs_r[i]]
         vals_l = [vals_l[i] for i in unequal]
         vals_r = [vals_r[i] for i in unequal]
     else:

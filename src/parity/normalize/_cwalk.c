@@ -17,6 +17,7 @@
 #define PY_SSIZE_T_CLEAN
 #define _GNU_SOURCE /* memmem */
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 static PyObject *nesting_error;   /* the NestingError class */
@@ -1121,6 +1122,508 @@ py_sub_arn_accounts(PyObject *self, PyObject *args)
     return finish_pass(data, out, w, copied);
 }
 
+/* ---------------------------------------------------------------------------------------------------
+ * Literal scans and the paired walk: parity.compare.equal (equal_parts, settle) and
+ * parity.compare.textscan (values_holding), ported; the Python in those modules is the reference
+ * (tests/test_cwalk.py holds them equal).
+ *
+ * A needle set is a tuple of ASCII-lower-case bytes, looked for in a string's UTF-8 bytes with ASCII
+ * letters folded to lower case (bytes.lower() in the Python). A table of first bytes leads the scan:
+ * a string is read once, and only at a byte that starts some needle are the needles compared. */
+
+typedef struct {
+    unsigned char first[256];
+    Py_ssize_t n;
+    const unsigned char **lit;
+    Py_ssize_t *len;
+    int empty; /* an empty needle: in every string */
+} needles_t;
+
+static inline unsigned char
+fold(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+static void
+needles_free(needles_t *nd)
+{
+    PyMem_Free(nd->lit);
+    PyMem_Free(nd->len);
+    nd->lit = NULL;
+    nd->len = NULL;
+}
+
+/* 0, or -1 with an exception (not a tuple of bytes, or no memory). The tuple must outlive the needles. */
+static int
+needles_init(needles_t *nd, PyObject *tuple, const char *what)
+{
+    memset(nd, 0, sizeof *nd);
+    if (!PyTuple_Check(tuple)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a tuple of bytes", what);
+        return -1;
+    }
+    if (!all_bytes(tuple, what))
+        return -1;
+    Py_ssize_t n = PyTuple_GET_SIZE(tuple);
+    nd->lit = PyMem_Malloc(sizeof(*nd->lit) * (size_t)(n + 1));
+    nd->len = PyMem_Malloc(sizeof(*nd->len) * (size_t)(n + 1));
+    if (nd->lit == NULL || nd->len == NULL) {
+        needles_free(nd);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *b = PyTuple_GET_ITEM(tuple, k);
+        nd->lit[k] = (const unsigned char *)PyBytes_AS_STRING(b);
+        nd->len[k] = PyBytes_GET_SIZE(b);
+        if (nd->len[k] == 0)
+            nd->empty = 1;
+        else
+            nd->first[nd->lit[k][0]] = 1;
+    }
+    nd->n = n;
+    return 0;
+}
+
+/* 1 when b[0:n], ASCII-folded, holds a needle, else 0 */
+static int
+bytes_have(const needles_t *nd, const unsigned char *s, Py_ssize_t n)
+{
+    if (nd->empty)
+        return 1;
+    if (nd->n == 0)
+        return 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        unsigned char c = fold(s[i]);
+        if (!nd->first[c])
+            continue;
+        for (Py_ssize_t k = 0; k < nd->n; k++) {
+            Py_ssize_t m = nd->len[k];
+            const unsigned char *l = nd->lit[k];
+            if (m == 0 || l[0] != c || m > n - i)
+                continue;
+            Py_ssize_t j = 1;
+            while (j < m && fold(s[i + j]) == l[j])
+                j++;
+            if (j == m)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* A str's UTF-8: its own bytes when ASCII, else a temporary copy put in *tmp (AsUTF8 would keep a copy
+ * in every string). 0, or -1 on error. */
+static int
+utf8_of(PyObject *s, PyObject **tmp, const unsigned char **b, Py_ssize_t *n)
+{
+    *tmp = NULL;
+    if (PyUnicode_IS_ASCII(s)) {
+        *b = PyUnicode_1BYTE_DATA(s);
+        *n = PyUnicode_GET_LENGTH(s);
+        return 0;
+    }
+    if ((*tmp = PyUnicode_AsUTF8String(s)) == NULL)
+        return -1;
+    *b = (const unsigned char *)PyBytes_AS_STRING(*tmp);
+    *n = PyBytes_GET_SIZE(*tmp);
+    return 0;
+}
+
+/* textscan.holds without accounts: 1, 0, or -1 on error */
+static int
+str_has(const needles_t *nd, PyObject *s)
+{
+    if (nd->n == 0)
+        return 0;
+    PyObject *tmp;
+    const unsigned char *b;
+    Py_ssize_t n;
+    if (utf8_of(s, &tmp, &b, &n) < 0)
+        return -1;
+    int r = bytes_have(nd, b, n);
+    Py_XDECREF(tmp);
+    return r;
+}
+
+static inline int
+same_str(PyObject *a, PyObject *b)
+{
+    if (a == b)
+        return 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(a);
+    if (n != PyUnicode_GET_LENGTH(b) || PyUnicode_KIND(a) != PyUnicode_KIND(b))
+        return 0;
+    return memcmp(PyUnicode_DATA(a), PyUnicode_DATA(b), (size_t)n * PyUnicode_KIND(a)) == 0;
+}
+
+typedef struct {
+    needles_t nd;
+    PyObject *ul, *ur; /* distinct strings set aside, left and right, in first-seen order */
+    PyObject *il, *ir; /* str -> its index in ul / ur */
+    Py_ssize_t *refs;  /* (index in ul, index in ur) per string pair set aside */
+    Py_ssize_t nrefs, cap;
+    long max_depth;
+} paired_t;
+
+/* The index of s in `uniq` (appended when new, remembered in `index`), or -1 on error */
+static Py_ssize_t
+distinct(PyObject *index, PyObject *uniq, PyObject *s)
+{
+    PyObject *got = PyDict_GetItemWithError(index, s);
+    if (got != NULL)
+        return PyLong_AsSsize_t(got);
+    if (PyErr_Occurred())
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(uniq);
+    PyObject *i = PyLong_FromSsize_t(n);
+    if (i == NULL)
+        return -1;
+    int rc = PyDict_SetItem(index, s, i);
+    Py_DECREF(i);
+    if (rc < 0 || PyList_Append(uniq, s) < 0)
+        return -1;
+    return n;
+}
+
+/* _SetAside.add: the pair (a, b) is equal after placeholders only if their substitutions are */
+static int
+collect(paired_t *p, PyObject *a, PyObject *b)
+{
+    if (p->nrefs == p->cap) {
+        Py_ssize_t cap = p->cap ? 2 * p->cap : 4096;
+        Py_ssize_t *r = PyMem_Realloc(p->refs, sizeof(Py_ssize_t) * 2 * (size_t)cap);
+        if (r == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        p->refs = r;
+        p->cap = cap;
+    }
+    Py_ssize_t x = distinct(p->il, p->ul, a);
+    if (x < 0)
+        return -1;
+    Py_ssize_t y = distinct(p->ir, p->ur, b);
+    if (y < 0)
+        return -1;
+    p->refs[2 * p->nrefs] = x;
+    p->refs[2 * p->nrefs + 1] = y;
+    p->nrefs++;
+    return 0;
+}
+
+/* Two strings (or a key) at one place: set aside when they differ, or when the text holds a needle (the
+ * two sides' placeholders may write it differently). 1, or -1 on error. */
+static int
+pair_str(paired_t *p, PyObject *a, PyObject *b)
+{
+    int set_aside = !same_str(a, b);
+    if (!set_aside && (set_aside = str_has(&p->nd, a)) < 0)
+        return -1;
+    if (set_aside && collect(p, a, b) < 0)
+        return -1;
+    return 1;
+}
+
+/* _same: 1 when a and b have the same shape and scalars (strings set aside), 0 when unsure, -1 on error */
+static int
+same(paired_t *p, PyObject *a, PyObject *b, long d)
+{
+    PyTypeObject *t = Py_TYPE(a);
+    if (t != Py_TYPE(b))
+        return 0;
+    if (t == &PyUnicode_Type)
+        return pair_str(p, a, b);
+    if (t == &PyDict_Type) {
+        if (d > p->max_depth || PyDict_GET_SIZE(a) != PyDict_GET_SIZE(b))
+            return 0;
+        Py_ssize_t pos = 0, pos_b = 0;
+        PyObject *k, *x, *kb, *y;
+        while (PyDict_Next(a, &pos, &k, &x)) {
+            if (!PyUnicode_CheckExact(k))
+                return 0;
+            /* Both sides usually hold their keys in the same order (one source wrote both), and equal keys
+             * parsed by orjson are one object: b's entry at the same position is then the one, unlooked-up */
+            if (!PyDict_Next(b, &pos_b, &kb, &y) || (kb != k && !(PyUnicode_CheckExact(kb) && same_str(k, kb)))) {
+                y = PyDict_GetItemWithError(b, k);
+                if (y == NULL)
+                    return PyErr_Occurred() ? -1 : 0;
+            }
+            Py_INCREF(k);
+            Py_INCREF(x);
+            Py_INCREF(y);
+            int r = pair_str(p, k, k);
+            if (r == 1)
+                r = same(p, x, y, d + 1);
+            Py_DECREF(k);
+            Py_DECREF(x);
+            Py_DECREF(y);
+            if (r != 1)
+                return r;
+        }
+        return 1;
+    }
+    if (t == &PyList_Type) {
+        if (d > p->max_depth || PyList_GET_SIZE(a) != PyList_GET_SIZE(b))
+            return 0;
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(a); i++) {
+            if (i >= PyList_GET_SIZE(b))
+                return 0;
+            PyObject *x = PyList_GET_ITEM(a, i), *y = PyList_GET_ITEM(b, i);
+            Py_INCREF(x);
+            Py_INCREF(y);
+            int r = same(p, x, y, d + 1);
+            Py_DECREF(x);
+            Py_DECREF(y);
+            if (r != 1)
+                return r;
+        }
+        return 1;
+    }
+    if (a == Py_None || t == &PyBool_Type)
+        return a == b;
+    if (t == &PyLong_Type)
+        return PyObject_RichCompareBool(a, b, Py_EQ);
+    if (t == &PyFloat_Type) { /* the same bits: 0.0 and -0.0 are written differently */
+        double x = PyFloat_AS_DOUBLE(a), y = PyFloat_AS_DOUBLE(b);
+        return memcmp(&x, &y, sizeof x) == 0;
+    }
+    return 0;
+}
+
+/* equal_parts(left, right, needles, max_depth) -> (status, left strings, right strings, refs, bounds):
+ * parity.compare.equal.equal_parts (refs and bounds as native int64 bytes) */
+static PyObject *
+py_equal_parts(PyObject *self, PyObject *args)
+{
+    PyObject *left, *right, *lits;
+    long md;
+    if (!PyArg_ParseTuple(args, "O!O!Ol:equal_parts", &PyList_Type, &left, &PyList_Type, &right, &lits, &md))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(left);
+    if (PyList_GET_SIZE(right) != n) {
+        PyErr_SetString(PyExc_ValueError, "equal_parts: the two lists differ in length");
+        return NULL;
+    }
+    paired_t p;
+    memset(&p, 0, sizeof p);
+    p.max_depth = md;
+    if (needles_init(&p.nd, lits, "equal_parts: needles") < 0)
+        return NULL;
+    PyObject *status = PyBytes_FromStringAndSize(NULL, n);
+    PyObject *bounds = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizeof(int64_t) * (n + 1));
+    PyObject *refs = NULL, *out = NULL;
+    p.ul = PyList_New(0);
+    p.ur = PyList_New(0);
+    p.il = PyDict_New();
+    p.ir = PyDict_New();
+    if (status == NULL || bounds == NULL || p.ul == NULL || p.ur == NULL || p.il == NULL || p.ir == NULL)
+        goto done;
+    char *st = PyBytes_AS_STRING(status);
+    int64_t *bd = (int64_t *)PyBytes_AS_STRING(bounds);
+    bd[0] = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t mark = p.nrefs;
+        PyObject *a = PyList_GET_ITEM(left, i), *b = PyList_GET_ITEM(right, i);
+        Py_INCREF(a);
+        Py_INCREF(b);
+        int r = same(&p, a, b, 0);
+        Py_DECREF(a);
+        Py_DECREF(b);
+        if (r < 0)
+            goto done;
+        if (r == 0) {
+            st[i] = 1;
+            p.nrefs = mark; /* its distinct strings stay listed: they are only substituted */
+        }
+        else
+            st[i] = p.nrefs > mark ? 2 : 0;
+        bd[i + 1] = (int64_t)p.nrefs;
+    }
+    refs = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizeof(int64_t) * 2 * p.nrefs);
+    if (refs == NULL)
+        goto done;
+    int64_t *rf = (int64_t *)PyBytes_AS_STRING(refs);
+    for (Py_ssize_t k = 0; k < 2 * p.nrefs; k++)
+        rf[k] = (int64_t)p.refs[k];
+    out = PyTuple_Pack(5, status, p.ul, p.ur, refs, bounds);
+done:
+    needles_free(&p.nd);
+    PyMem_Free(p.refs);
+    Py_XDECREF(status);
+    Py_XDECREF(bounds);
+    Py_XDECREF(refs);
+    Py_XDECREF(p.ul);
+    Py_XDECREF(p.ur);
+    Py_XDECREF(p.il);
+    Py_XDECREF(p.ir);
+    return out;
+}
+
+/* settle(status, refs, bounds, left, right) -> list[int]: parity.compare.equal.settle */
+static PyObject *
+py_settle(PyObject *self, PyObject *args)
+{
+    PyObject *status, *refs, *bounds, *left, *right;
+    if (!PyArg_ParseTuple(args, "SSSOO:settle", &status, &refs, &bounds, &left, &right))
+        return NULL;
+    Py_ssize_t n = PyBytes_GET_SIZE(status);
+    if (PyBytes_GET_SIZE(bounds) != (Py_ssize_t)sizeof(int64_t) * (n + 1) ||
+        PyBytes_GET_SIZE(refs) % (Py_ssize_t)(2 * sizeof(int64_t)) != 0 ||
+        (left != Py_None && !PyList_CheckExact(left)) || (right != Py_None && !PyList_CheckExact(right)))
+        goto bad_args;
+    const char *st = PyBytes_AS_STRING(status);
+    const int64_t *bd = (const int64_t *)PyBytes_AS_STRING(bounds);
+    const int64_t *rf = (const int64_t *)PyBytes_AS_STRING(refs);
+    int64_t nrefs = PyBytes_GET_SIZE(refs) / (Py_ssize_t)(2 * sizeof(int64_t));
+    int known = left != Py_None && right != Py_None;
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (st[i] == 0)
+            continue;
+        int equal = 0;
+        if (st[i] == 2 && known) {
+            if (bd[i] < 0 || bd[i + 1] > nrefs || bd[i] > bd[i + 1])
+                goto bad;
+            equal = 1;
+            for (int64_t k = bd[i]; equal && k < bd[i + 1]; k++) {
+                int64_t x = rf[2 * k], y = rf[2 * k + 1];
+                if (x < 0 || y < 0 || x >= PyList_GET_SIZE(left) || y >= PyList_GET_SIZE(right))
+                    goto bad;
+                PyObject *a = PyList_GET_ITEM(left, x), *b = PyList_GET_ITEM(right, y);
+                if (!PyUnicode_CheckExact(a) || !PyUnicode_CheckExact(b))
+                    goto bad;
+                equal = same_str(a, b);
+            }
+        }
+        if (!equal) {
+            PyObject *idx = PyLong_FromSsize_t(i);
+            if (idx == NULL || PyList_Append(out, idx) < 0) {
+                Py_XDECREF(idx);
+                Py_DECREF(out);
+                return NULL;
+            }
+            Py_DECREF(idx);
+        }
+    }
+    return out;
+bad:
+    Py_DECREF(out);
+bad_args:
+    PyErr_SetString(PyExc_ValueError, "settle: inconsistent arguments");
+    return NULL;
+}
+
+/* 1 when a 12-digit window of a run of digits in b is in `accounts` (a frozenset of str), 0 when none is,
+ * -1 on error */
+static int
+digit_windows_in(const unsigned char *b, Py_ssize_t n, PyObject *accounts)
+{
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (b[i] < '0' || b[i] > '9') {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < n && b[j] >= '0' && b[j] <= '9')
+            j++;
+        for (Py_ssize_t k = i; k + 12 <= j; k++) {
+            PyObject *w = PyUnicode_FromStringAndSize((const char *)b + k, 12);
+            if (w == NULL)
+                return -1;
+            int in = PySet_Contains(accounts, w);
+            Py_DECREF(w);
+            if (in != 0)
+                return in;
+        }
+        i = j;
+    }
+    return 0;
+}
+
+/* textscan._strings_hold: 1, 0, or -1 on error */
+static int
+strings_hold(PyObject *v, const needles_t *nd, PyObject *accounts, long d, long md)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    if (t == &PyUnicode_Type) {
+        PyObject *tmp;
+        const unsigned char *b;
+        Py_ssize_t n;
+        if (utf8_of(v, &tmp, &b, &n) < 0)
+            return -1;
+        int r = bytes_have(nd, b, n);
+        if (r == 0 && PySet_GET_SIZE(accounts) > 0)
+            r = digit_windows_in(b, n, accounts);
+        Py_XDECREF(tmp);
+        return r;
+    }
+    if (d > md)
+        return 1; /* deeper than parity reads: the caller's walk decides */
+    if (t == &PyDict_Type) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *x;
+        while (PyDict_Next(v, &pos, &k, &x)) {
+            Py_INCREF(x);
+            int r = strings_hold(x, nd, accounts, d + 1, md);
+            Py_DECREF(x);
+            if (r != 0)
+                return r;
+        }
+        return 0;
+    }
+    if (t == &PyList_Type) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
+            PyObject *x = PyList_GET_ITEM(v, i);
+            Py_INCREF(x);
+            int r = strings_hold(x, nd, accounts, d + 1, md);
+            Py_DECREF(x);
+            if (r != 0)
+                return r;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* holding(values, needles, accounts, max_depth) -> bytes: parity.compare.textscan.values_holding */
+static PyObject *
+py_holding(PyObject *self, PyObject *args)
+{
+    PyObject *values, *lits, *accounts;
+    long md;
+    if (!PyArg_ParseTuple(args, "O!OO!l:holding", &PyList_Type, &values, &lits, &PyFrozenSet_Type, &accounts, &md))
+        return NULL;
+    needles_t nd;
+    if (needles_init(&nd, lits, "holding: needles") < 0)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(values);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (out == NULL) {
+        needles_free(&nd);
+        return NULL;
+    }
+    char *o = PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyList_GET_ITEM(values, i);
+        Py_INCREF(v);
+        int r = strings_hold(v, &nd, accounts, 0, md);
+        Py_DECREF(v);
+        if (r < 0) {
+            needles_free(&nd);
+            Py_DECREF(out);
+            return NULL;
+        }
+        o[i] = (char)r;
+    }
+    needles_free(&nd);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))py_walk, METH_FASTCALL,
      "walk(value, rules) -> the canonical form of value under a RuleNode trie (or None)"},
@@ -1132,6 +1635,12 @@ static PyMethodDef methods[] = {
      "sub_generated_ids(data, prefixes) -> bytes: placeholders._AWS_ID.sub(b'-{id}', data)"},
     {"sub_arn_accounts", py_sub_arn_accounts, METH_VARARGS,
      "sub_arn_accounts(data, foreign_accounts) -> bytes: the ARN account pass of placeholders.Placeholders"},
+    {"equal_parts", py_equal_parts, METH_VARARGS,
+     "equal_parts(left, right, needles, max_depth): parity.compare.equal.equal_parts"},
+    {"settle", py_settle, METH_VARARGS,
+     "settle(status, refs, bounds, left, right) -> list[int]: parity.compare.equal.settle"},
+    {"holding", py_holding, METH_VARARGS,
+     "holding(values, needles, accounts, max_depth) -> bytes: parity.compare.textscan.values_holding"},
     {NULL, NULL, 0, NULL},
 };
 
