@@ -18,7 +18,11 @@ Three parts, each timed by CPU time in this one process (ratios within a part ar
 6. the compiled walks (``parity/normalize/_cwalk.c``) against the Python walks they port, on production's
    raw inventory: the canonical walk per resource type and in all, and the secret-keyed redaction walk,
    next to orjson's parse of the same file; then both sides' placeholder substitution with the two
-   compiled passes against the regexes (CPU time, best of 3). ``--only walks`` runs this part alone.
+   compiled passes against the regexes (CPU time, best of 3). ``--only walks`` runs this part alone;
+7. on both sides' canonical inventories built from the raw files as the main benchmark's (b) builds them:
+   which pairs are equal after placeholders, by serialising and substituting every comparable value (the
+   exact test) against the paired walk of ``parity.compare.equal`` (CPU time, best of 3). ``--only
+   equality`` runs this part alone.
 """
 
 from __future__ import annotations
@@ -118,7 +122,7 @@ def phases(invs: list[Inventory]) -> None:
 
         return run
 
-    for name in ("like_with_like", "pair_resources", "_comparables", "diff"):
+    for name in ("like_with_like", "pair_resources", "_comparables", "unsure_pairs", "diff"):
         setattr(mirrors_mod, name, timed(name, getattr(mirrors_mod, name)))
     P.Placeholders.sub_records = timed("placeholder substitution", P.Placeholders.sub_records)  # type: ignore[method-assign]
     total = cpu(lambda: mirror_report(invs[0], invs[1], bench_compare._rules()))
@@ -375,11 +379,60 @@ def walks(size: int) -> None:
     print(f"   {'placeholder substitution, 2 sides':34s} regex {py:.2f}  C {c:.2f}  ({py / c:.1f}x)")
 
 
+def equality(size: int) -> None:
+    """Part 7: the paired walk against the serialisation and substitution it replaces, on (b)'s canonical data."""
+    from parity.compare.envinfo import placeholders_for
+    from parity.compare.equal import unsure_pairs
+    from parity.compare.pairing import pair_resources
+    from parity.normalize import canonicalize
+
+    print(f"7. which pairs are equal, {size:,} resources per side canonicalised from raw (CPU s, best of 3)")
+    if mirrors_mod.compiled() is None:
+        print("   the compiled part is not built here (or PARITY_PURE_PYTHON is set): nothing to compare")
+        return
+    work = Path(".parity/bench")
+    if not (work / f"production-{size}.json").exists():
+        inventories(size)  # writes the raw files too
+    invs = []
+    for env in ("staging", "production"):
+        raw = orjson.loads((work / f"{env}-{size}.json").read_bytes())
+        res = tuple(
+            Resource(type=d["type"], id=d["id"], key=d["key"], attributes=d["attributes"], name=d.get("name"))
+            for d in raw
+        )
+        del raw
+        invs.append(Inventory(env, (canonicalize(Snapshot(env, "b", "terraform-state", "declared", WHEN, res)),)))
+    rules = bench_compare._rules()
+    ph_l, ph_r = placeholders_for(invs[0], rules, (invs[1],)), placeholders_for(invs[1], rules, (invs[0],))
+    pairs = pair_resources(list(invs[0].resources()), list(invs[1].resources()), ph_l, ph_r).pairs
+    kb = default_kb()
+    vals_l = mirrors_mod._comparables([a for a, _ in pairs], kb)
+    vals_r = mirrors_mod._comparables([b for _, b in pairs], kb)
+
+    def serialised() -> list[int]:
+        a, b = ph_l.sub_records(vals_l, sort_keys=False), ph_r.sub_records(vals_r, sort_keys=False)
+        return [i for i in range(len(a)) if a[i] != b[i]]
+
+    def best(fn: Callable[[], Any]) -> tuple[float, Any]:
+        got = None
+        times = []
+        for _ in range(3):
+            t = time.process_time()
+            got = fn()
+            times.append(time.process_time() - t)
+        return min(times), got
+
+    old, unequal_old = best(serialised)
+    new, unequal_new = best(lambda: unsure_pairs(vals_l, vals_r, ph_l, ph_r))
+    print(f"   {'pairs equal after placeholders':34s} serialised {old:.2f}  walk {new:.2f}  ({old / new:.1f}x)")
+    print(f"   {'':34s} left for the exact test: {len(unequal_old):,} and {len(unequal_new):,} of {len(pairs):,}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--size", type=int, default=100_000, help="resources per environment")
     ap.add_argument("--reparse", choices=("fresh", "previous"), help=argparse.SUPPRESS)
-    ap.add_argument("--only", choices=("walks",), help="run one part alone: walks = part 6")
+    ap.add_argument("--only", choices=("walks", "equality"), help="run one part alone: walks = 6, equality = 7")
     args = ap.parse_args()
     gc.disable()  # as in the main benchmark: the data holds no cycles
     if args.reparse:
@@ -390,6 +443,9 @@ def main() -> None:
     if args.only == "walks":
         walks(args.size)
         return
+    if args.only == "equality":
+        equality(args.size)
+        return
     building(200_000)
     invs = inventories(args.size)
     phases(invs)
@@ -397,6 +453,7 @@ def main() -> None:
     parallel(invs)
     reparse(args.size)
     walks(args.size)
+    equality(args.size)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ every substitution pass over all of it. This module walks the two values of each
 
 - two strings that differ (``shop-staging-db`` / ``shop-prod-db``);
 - a string (or mapping key) with the same text on both sides that holds one of either side's token
-  spellings or account ids (:mod:`parity.compare.textscan`): the two sides' placeholders may write it
-  differently (staging naming ``shop-prod-db`` is a difference).
+  spellings or account ids (:func:`holds`): the two sides' placeholders may write it differently (staging
+  naming ``shop-prod-db`` is a difference).
 
 Everything else must be the same on both sides: the same mapping keys, list lengths, and scalars of the
 same type with the same value (``1``, ``1.0`` and ``True`` differ, as their JSON does). The strings set
@@ -37,13 +37,13 @@ from collections.abc import Sequence
 
 import orjson
 
-from parity.compare.textscan import Needles, holds, needles
 from parity.model import MAX_DEPTH, Json
 from parity.normalize.native import compiled
 from parity.normalize.placeholders import Placeholders
 from parity.serialize import json_bytes
 
 EQUAL, UNSURE, STRINGS = 0, 1, 2  # equal_parts' status per pair
+Needles = tuple[bytes, ...]  # lower-case ASCII literals (see holds)
 _JSON_WORDS = frozenset({"true", "false", "null"})
 _CHUNK = 50_000  # strings substituted per pass (a few MB: the passes' input stays in the CPU caches)
 
@@ -55,7 +55,21 @@ def walk_needles(ph_l: Placeholders, ph_r: Placeholders) -> Needles | None:
     if any(not (t.isascii() and t.isalnum() and t[0].isalpha()) or t in _JSON_WORDS for t in tokens):
         return None
     accounts = {*ph_l.accounts, *ph_r.accounts, *ph_l.foreign_accounts, *ph_r.foreign_accounts}
-    return needles(tokens, accounts)
+    return needles(*tokens, *accounts)
+
+
+def needles(*literals: str) -> Needles:
+    """``literals`` as :func:`holds` looks for them."""
+    return tuple(sorted({x.encode().lower() for x in literals}))
+
+
+def holds(s: str, nd: Needles) -> bool:
+    """Whether ``s`` holds one of the literals ``nd``: in its UTF-8, ASCII letters folded to lower case (what
+    ``bytes.lower()`` does; token spellings are lower, Capitalised or UPPER, account ids digits)."""
+    if not nd:
+        return False
+    low = s.encode().lower()
+    return any(n in low for n in nd)
 
 
 class _SetAside:
@@ -113,9 +127,7 @@ def equal_parts(
     c = compiled()
     if c is None:
         return equal_parts_py(left, right, nd)
-    # An account id is in a string exactly when it is in a digit run: looked for as a plain needle here.
-    names = nd.names + tuple(sorted(a.encode() for a in nd.accounts))
-    return c.equal_parts(list(left), list(right), names, MAX_DEPTH)  # type: ignore[no-any-return]
+    return c.equal_parts(list(left), list(right), nd, MAX_DEPTH)  # type: ignore[no-any-return]
 
 
 def equal_parts_py(

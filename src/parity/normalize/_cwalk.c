@@ -1123,12 +1123,11 @@ py_sub_arn_accounts(PyObject *self, PyObject *args)
 }
 
 /* ---------------------------------------------------------------------------------------------------
- * Literal scans and the paired walk: parity.compare.equal (equal_parts, settle) and
- * parity.compare.textscan (values_holding), ported; the Python in those modules is the reference
- * (tests/test_cwalk.py holds them equal).
+ * The paired walk: parity.compare.equal's equal_parts and settle, ported, with textscan.holds inside; the
+ * Python in those modules is the reference (tests/test_equal.py holds them equal).
  *
- * A needle set is a tuple of ASCII-lower-case bytes, looked for in a string's UTF-8 bytes with ASCII
- * letters folded to lower case (bytes.lower() in the Python). A table of first bytes leads the scan:
+ * The needles (equal.holds) are a tuple of ASCII-lower-case bytes, looked for in a string's UTF-8 bytes with
+ * ASCII letters folded to lower case (bytes.lower() in the Python). A table of first bytes leads the scan:
  * a string is read once, and only at a byte that starts some needle are the needles compared. */
 
 typedef struct {
@@ -1231,7 +1230,7 @@ utf8_of(PyObject *s, PyObject **tmp, const unsigned char **b, Py_ssize_t *n)
     return 0;
 }
 
-/* textscan.holds without accounts: 1, 0, or -1 on error */
+/* equal.holds: 1, 0, or -1 on error */
 static int
 str_has(const needles_t *nd, PyObject *s)
 {
@@ -1517,113 +1516,6 @@ bad_args:
     return NULL;
 }
 
-/* 1 when a 12-digit window of a run of digits in b is in `accounts` (a frozenset of str), 0 when none is,
- * -1 on error */
-static int
-digit_windows_in(const unsigned char *b, Py_ssize_t n, PyObject *accounts)
-{
-    Py_ssize_t i = 0;
-    while (i < n) {
-        if (b[i] < '0' || b[i] > '9') {
-            i++;
-            continue;
-        }
-        Py_ssize_t j = i;
-        while (j < n && b[j] >= '0' && b[j] <= '9')
-            j++;
-        for (Py_ssize_t k = i; k + 12 <= j; k++) {
-            PyObject *w = PyUnicode_FromStringAndSize((const char *)b + k, 12);
-            if (w == NULL)
-                return -1;
-            int in = PySet_Contains(accounts, w);
-            Py_DECREF(w);
-            if (in != 0)
-                return in;
-        }
-        i = j;
-    }
-    return 0;
-}
-
-/* textscan._strings_hold: 1, 0, or -1 on error */
-static int
-strings_hold(PyObject *v, const needles_t *nd, PyObject *accounts, long d, long md)
-{
-    PyTypeObject *t = Py_TYPE(v);
-    if (t == &PyUnicode_Type) {
-        PyObject *tmp;
-        const unsigned char *b;
-        Py_ssize_t n;
-        if (utf8_of(v, &tmp, &b, &n) < 0)
-            return -1;
-        int r = bytes_have(nd, b, n);
-        if (r == 0 && PySet_GET_SIZE(accounts) > 0)
-            r = digit_windows_in(b, n, accounts);
-        Py_XDECREF(tmp);
-        return r;
-    }
-    if (d > md)
-        return 1; /* deeper than parity reads: the caller's walk decides */
-    if (t == &PyDict_Type) {
-        Py_ssize_t pos = 0;
-        PyObject *k, *x;
-        while (PyDict_Next(v, &pos, &k, &x)) {
-            Py_INCREF(x);
-            int r = strings_hold(x, nd, accounts, d + 1, md);
-            Py_DECREF(x);
-            if (r != 0)
-                return r;
-        }
-        return 0;
-    }
-    if (t == &PyList_Type) {
-        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
-            PyObject *x = PyList_GET_ITEM(v, i);
-            Py_INCREF(x);
-            int r = strings_hold(x, nd, accounts, d + 1, md);
-            Py_DECREF(x);
-            if (r != 0)
-                return r;
-        }
-        return 0;
-    }
-    return 0;
-}
-
-/* holding(values, needles, accounts, max_depth) -> bytes: parity.compare.textscan.values_holding */
-static PyObject *
-py_holding(PyObject *self, PyObject *args)
-{
-    PyObject *values, *lits, *accounts;
-    long md;
-    if (!PyArg_ParseTuple(args, "O!OO!l:holding", &PyList_Type, &values, &lits, &PyFrozenSet_Type, &accounts, &md))
-        return NULL;
-    needles_t nd;
-    if (needles_init(&nd, lits, "holding: needles") < 0)
-        return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(values);
-    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
-    if (out == NULL) {
-        needles_free(&nd);
-        return NULL;
-    }
-    char *o = PyBytes_AS_STRING(out);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *v = PyList_GET_ITEM(values, i);
-        Py_INCREF(v);
-        int r = strings_hold(v, &nd, accounts, 0, md);
-        Py_DECREF(v);
-        if (r < 0) {
-            needles_free(&nd);
-            Py_DECREF(out);
-            return NULL;
-        }
-        o[i] = (char)r;
-    }
-    needles_free(&nd);
-    return out;
-}
-
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))py_walk, METH_FASTCALL,
      "walk(value, rules) -> the canonical form of value under a RuleNode trie (or None)"},
@@ -1639,8 +1531,6 @@ static PyMethodDef methods[] = {
      "equal_parts(left, right, needles, max_depth): parity.compare.equal.equal_parts"},
     {"settle", py_settle, METH_VARARGS,
      "settle(status, refs, bounds, left, right) -> list[int]: parity.compare.equal.settle"},
-    {"holding", py_holding, METH_VARARGS,
-     "holding(values, needles, accounts, max_depth) -> bytes: parity.compare.textscan.values_holding"},
     {NULL, NULL, 0, NULL},
 };
 
