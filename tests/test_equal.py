@@ -13,23 +13,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from parity.compare import Inventory, Rules, mirror_report
+from parity.compare import Inventory, Rules, find_cross_env_references, mirror_report
 from parity.compare import equal as equal_mod
 from parity.compare import mirrors as mirrors_mod
+from parity.compare import references as references_mod
 from parity.compare.equal import (
     EQUAL,
     STRINGS,
     UNSURE,
     equal_parts,
     equal_parts_py,
-    holds,
-    needles,
     settle,
     settle_py,
     substituted,
     unsure_pairs,
     walk_needles,
 )
+from parity.compare.textscan import holds, needles, values_holding, values_holding_py
 from parity.model import MAX_DEPTH, Resource, Snapshot
 from parity.normalize.native import compiled
 from parity.normalize.placeholders import Placeholders
@@ -118,6 +118,31 @@ def test_a_pair_the_walk_calls_equal_is_equal_after_placeholders(pairs: list[tup
         assert exact <= unsure, f"the walk ({walk}) called a pair equal that the exact test finds unequal"
 
 
+MAPS = st.dictionaries(KEY, VALUE, max_size=5)
+MAP_PAIRS = st.lists(MAPS.flatmap(lambda v: st.tuples(st.just(v), variant(v))), min_size=1, max_size=6)
+DROPS = st.sampled_from([None, frozenset(), frozenset({"a"}), frozenset({"a", "name", "shop-prod"}), frozenset({"b"})])
+
+
+def _without(value: dict[str, Any], drops: frozenset[str] | None) -> dict[str, Any]:
+    return value if drops is None else {k: v for k, v in value.items() if k not in drops}
+
+
+@settings(max_examples=400, deadline=None)
+@given(MAP_PAIRS, st.data())
+def test_top_level_keys_left_out_are_as_if_removed(pairs: list[tuple[Any, Any]], data: st.DataObject) -> None:
+    left, right = [a for a, _ in pairs], [b for _, b in pairs]
+    dl, dr = [data.draw(DROPS) for _ in pairs], [data.draw(DROPS) for _ in pairs]
+    cut_l = [_without(a, d) for a, d in zip(left, dl, strict=True)]
+    cut_r = [_without(b, d) for b, d in zip(right, dr, strict=True)]
+    exact = set(_exact_unequal(cut_l, cut_r, STAGING, PROD))
+    assert exact <= set(unsure_pairs(left, right, STAGING, PROD, dl, dr))
+    nd = walk_needles(STAGING, PROD)
+    assert nd is not None
+    stripped = equal_parts_py(cut_l, cut_r, nd)
+    assert equal_parts_py(left, right, nd, dl, dr) == stripped  # the same walk, strings and all
+    assert equal_parts(left, right, nd, dl, dr) == stripped
+
+
 def test_the_walk_settles_what_differs_only_by_placeholders_and_keeps_real_differences() -> None:
     left = [
         {"name": "shop-staging-db", "arn": "arn:aws:iam::111122223333:role/shop-stg", "region": "eu-west-1"},
@@ -156,7 +181,7 @@ def test_a_substitution_that_does_not_parse_back_leaves_the_pairs_unsure() -> No
 @settings(max_examples=800, deadline=None)
 @given(PAIRS, st.sampled_from([(), ("prod",), ("prod", "staging"), ("",)]), st.booleans())
 def test_c_equal_parts_equals_the_python(pairs: list[tuple[Any, Any]], names: tuple[str, ...], acct: bool) -> None:
-    nd = needles(*names, *(["111122223333"] if acct else []))
+    nd = needles(names, ["111122223333"] if acct else ())
     left = [a for a, _ in pairs]
     right = [b for _, b in pairs]
     got = equal_parts(left, right, nd)
@@ -168,7 +193,7 @@ def test_c_equal_parts_equals_the_python(pairs: list[tuple[Any, Any]], names: tu
 
 
 def test_equal_parts_statuses_and_string_lists() -> None:
-    nd = needles("prod")
+    nd = needles(["prod"])
     left = [{"a": "x", "b": [1, "prod"]}, {"a": "x"}, {"a": 1}, {"a": "same"}]
     right = [{"b": [1, "prod"], "a": "y"}, {"a": "x"}, {"a": True}, {"a": "same"}]
     status, sl, sr, refs, bounds = equal_parts_py(left, right, nd)
@@ -184,20 +209,32 @@ def test_deep_values_are_unsure_alike(depth: int) -> None:
     value: Any = "x"
     for _ in range(depth):
         value = {"k": value}
-    nd = needles("prod")
+    nd = needles(["prod"])
     assert equal_parts([value], [value], nd) == equal_parts_py([value], [value], nd)
+    assert values_holding([value], nd) == values_holding_py([value], nd)
 
 
-def test_holds_folds_ascii_case_only() -> None:
-    nd = needles("prod", "111122223333")
+def test_holds_folds_ascii_case_and_finds_accounts_in_digit_runs() -> None:
+    nd = needles(["prod", "example.com"], ["111122223333", "not-an-id"])
     assert holds("db.PROD.internal", nd)
-    assert holds("Prod", nd)
-    assert holds("x9111122223333", nd)
-    assert not holds("pr-od", nd)
+    assert holds("api.Example.COM", nd)
+    assert holds("x9111122223333", nd)  # a window of a longer run (the reference scan decides later)
+    assert holds("NOT-AN-ID", nd)  # an account that is not 12 digits: looked for as text
+    assert not holds("product-db", needles(["prods"]))
     assert not holds("11112222333", nd)
     assert not holds("prοd", nd)  # a Greek omicron: only ASCII letters are folded
-    assert holds("anything", needles(""))
-    assert not holds("anything", needles())
+
+
+@needs_c
+@settings(max_examples=800, deadline=None)
+@given(
+    st.lists(VALUE, max_size=6),
+    st.sampled_from([(), ("prod",), ("prod", "example.com"), ("é",), ("",)]),
+    st.sampled_from([(), ("111122223333",), ("111122223333", "444455556666", "999988887777")]),
+)
+def test_c_holding_equals_the_python(values: list[Any], names: tuple[str, ...], accounts: tuple[str, ...]) -> None:
+    nd = needles(names, accounts)
+    assert values_holding(values, nd) == values_holding_py(values, nd)
 
 
 # ------------------------------------------------------------------------- whole comparisons, both ways
@@ -209,20 +246,32 @@ RULES = Rules(
 )
 
 
-def _inventory(env: str, attrs: list[Any]) -> Inventory:
+# no instance rules; a few top-level keys dropped (id, bucket_domain_name, ...); deeper rules
+TYPES = ["aws_thing", "aws_s3_bucket", "aws_instance"]
+ATTRS = st.fixed_dictionaries(
+    {"v": VALUE},
+    optional={"id": TEXT, "bucket_domain_name": TEXT, "tags": MAPS, "private_ip": TEXT, "root_block_device": VALUE},
+)
+TAGS = st.sampled_from([{}, {"env": "staging"}, {"env": "prod", "app": "shop"}])
+
+
+def _inventory(env: str, attrs: list[Any], types: list[str], tags: list[dict[str, str]]) -> Inventory:
     res = tuple(
-        Resource(type="aws_thing", id=f"t{i}", key=f"aws_thing.t{i}", attributes={"v": a, "i": i})
-        for i, a in enumerate(attrs)
+        Resource(type=t, id=f"t{i}", key=f"{t}.t{i}", attributes=a, tags=g)
+        for i, (a, t, g) in enumerate(zip(attrs, types, tags, strict=True))
     )
     return Inventory(env, (Snapshot(env, "s", "terraform-state", "declared", WHEN, res),))
 
 
 @needs_c
-@settings(max_examples=150, deadline=None)
-@given(PAIRS)
-def test_mirror_reports_are_the_same_with_and_without_the_walk(pairs: list[tuple[Any, Any]]) -> None:
-    left = _inventory("staging", [a for a, _ in pairs])
-    right = _inventory("production", [b for _, b in pairs])
+@settings(max_examples=200, deadline=None)
+@given(st.lists(ATTRS.flatmap(lambda v: st.tuples(st.just(v), variant(v))), min_size=1, max_size=6), st.data())
+def test_mirror_reports_are_the_same_with_and_without_the_walk(
+    pairs: list[tuple[Any, Any]], data: st.DataObject
+) -> None:
+    types = [data.draw(st.sampled_from(TYPES)) for _ in pairs]
+    left = _inventory("staging", [a for a, _ in pairs], types, [data.draw(TAGS) for _ in pairs])
+    right = _inventory("production", [b for _, b in pairs], types, [data.draw(TAGS) for _ in pairs])
     fast = mirror_report(left, right, RULES)
     saved = mirrors_mod.compiled
     mirrors_mod.compiled = lambda: None  # type: ignore[assignment]
@@ -230,4 +279,22 @@ def test_mirror_reports_are_the_same_with_and_without_the_walk(pairs: list[tuple
         slow = mirror_report(left, right, RULES)
     finally:
         mirrors_mod.compiled = saved
+    assert fast == slow
+
+
+@needs_c
+@settings(max_examples=150, deadline=None)
+@given(st.lists(ATTRS, min_size=1, max_size=5), st.lists(ATTRS, min_size=1, max_size=5))
+def test_reference_findings_are_the_same_with_and_without_the_compiled_scan(a: list[Any], b: list[Any]) -> None:
+    invs = [
+        _inventory("staging", a, ["aws_thing"] * len(a), [{}] * len(a)),
+        _inventory("production", b, ["aws_s3_bucket"] * len(b), [{"env": "staging"}] * len(b)),
+    ]
+    fast = find_cross_env_references(invs, RULES)
+    saved = references_mod.compiled
+    references_mod.compiled = lambda: None  # type: ignore[assignment]
+    try:
+        slow = find_cross_env_references(invs, RULES)
+    finally:
+        references_mod.compiled = saved
     assert fast == slow

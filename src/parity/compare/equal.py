@@ -8,8 +8,8 @@ every substitution pass over all of it. This module walks the two values of each
 
 - two strings that differ (``shop-staging-db`` / ``shop-prod-db``);
 - a string (or mapping key) with the same text on both sides that holds one of either side's token
-  spellings or account ids (:func:`holds`): the two sides' placeholders may write it differently (staging
-  naming ``shop-prod-db`` is a difference).
+  spellings or account ids (:func:`parity.compare.textscan.holds`): the two sides' placeholders may write
+  it differently (staging naming ``shop-prod-db`` is a difference).
 
 Everything else must be the same on both sides: the same mapping keys, list lengths, and scalars of the
 same type with the same value (``1``, ``1.0`` and ``True`` differ, as their JSON does). The strings set
@@ -26,7 +26,7 @@ substitutions, structure untouched. Two conditions make that exact and are check
 (a token made of digits would also match numbers), and accounts are only ever matched inside strings
 (the account patterns exclude bare JSON numbers).
 
-:func:`equal_parts` is the reference; ``_cwalk.c`` holds a port (tests/test_cwalk.py holds them equal).
+:func:`equal_parts` is the reference; ``_cwalk.c`` holds a port (tests/test_equal.py holds them equal).
 """
 
 from __future__ import annotations
@@ -37,13 +37,14 @@ from collections.abc import Sequence
 
 import orjson
 
+from parity.compare.textscan import Needles, holds, needles
 from parity.model import MAX_DEPTH, Json
 from parity.normalize.native import compiled
 from parity.normalize.placeholders import Placeholders
 from parity.serialize import json_bytes
 
 EQUAL, UNSURE, STRINGS = 0, 1, 2  # equal_parts' status per pair
-Needles = tuple[bytes, ...]  # lower-case ASCII literals (see holds)
+Drops = frozenset[str] | None  # top-level keys a value is compared without
 _JSON_WORDS = frozenset({"true", "false", "null"})
 _CHUNK = 50_000  # strings substituted per pass (a few MB: the passes' input stays in the CPU caches)
 
@@ -55,21 +56,7 @@ def walk_needles(ph_l: Placeholders, ph_r: Placeholders) -> Needles | None:
     if any(not (t.isascii() and t.isalnum() and t[0].isalpha()) or t in _JSON_WORDS for t in tokens):
         return None
     accounts = {*ph_l.accounts, *ph_r.accounts, *ph_l.foreign_accounts, *ph_r.foreign_accounts}
-    return needles(*tokens, *accounts)
-
-
-def needles(*literals: str) -> Needles:
-    """``literals`` as :func:`holds` looks for them."""
-    return tuple(sorted({x.encode().lower() for x in literals}))
-
-
-def holds(s: str, nd: Needles) -> bool:
-    """Whether ``s`` holds one of the literals ``nd``: in its UTF-8, ASCII letters folded to lower case (what
-    ``bytes.lower()`` does; token spellings are lower, Capitalised or UPPER, account ids digits)."""
-    if not nd:
-        return False
-    low = s.encode().lower()
-    return any(n in low for n in nd)
+    return needles(tokens, accounts)
 
 
 class _SetAside:
@@ -116,32 +103,68 @@ def _same(a: Json, b: Json, nd: Needles, out: _SetAside, depth: int) -> bool:
     return False
 
 
+def _same_top(a: Json, b: Json, da: Drops, db: Drops, nd: Needles, out: _SetAside) -> bool:
+    """:func:`_same` of two mappings without their top-level keys in ``da`` / ``db`` (what the KB calls
+    instance-specific: ``arn``, ``id``, ...), as if they had been removed."""
+    if (da is None and db is None) or type(a) is not dict or type(b) is not dict:
+        return _same(a, b, nd, out, 0)
+    kept = [k for k in a if da is None or k not in da]
+    if len(kept) != sum(1 for k in b if db is None or k not in db):
+        return False
+    for k in kept:
+        if type(k) is not str or k not in b or (db is not None and k in db):
+            return False
+        if holds(k, nd):
+            out.add(k, k)
+        if not _same(a[k], b[k], nd, out, 1):
+            return False
+    return True
+
+
 def equal_parts(
-    left: Sequence[Json], right: Sequence[Json], nd: Needles
+    left: Sequence[Json],
+    right: Sequence[Json],
+    nd: Needles,
+    drops_l: Sequence[Drops] | None = None,
+    drops_r: Sequence[Drops] | None = None,
 ) -> tuple[bytes, list[str], list[str], bytes, bytes]:
-    """Walk each pair ``(left[i], right[i])``; returns ``(status, left strings, right strings, refs,
-    bounds)``. ``status[i]`` is EQUAL (the same, no string to check), STRINGS (the same if its string pairs
-    are equal after each side's placeholders) or UNSURE. The strings set aside are listed once per side
-    (first seen first); pair ``i``'s string pairs are ``refs[bounds[i]:bounds[i+1]]``, each an index into
-    the left and one into the right strings (``refs`` and ``bounds`` are native int64 arrays, as bytes)."""
+    """Walk each pair ``(left[i], right[i])``, without the top-level keys in ``drops_l[i]`` /
+    ``drops_r[i]`` where given; returns ``(status, left strings, right strings, refs, bounds)``.
+    ``status[i]`` is EQUAL (the same, no string to check), STRINGS (the same if its string pairs are equal
+    after each side's placeholders) or UNSURE. The strings set aside are listed once per side (first seen
+    first); pair ``i``'s string pairs are ``refs[bounds[i]:bounds[i+1]]``, each an index into the left and
+    one into the right strings (``refs`` and ``bounds`` are native int64 arrays, as bytes)."""
     c = compiled()
     if c is None:
-        return equal_parts_py(left, right, nd)
-    return c.equal_parts(list(left), list(right), nd, MAX_DEPTH)  # type: ignore[no-any-return]
+        return equal_parts_py(left, right, nd, drops_l, drops_r)
+    # An account id is in a string exactly when it is a window of a digit run: a plain needle here.
+    names = nd.names + tuple(sorted(a.encode() for a in nd.accounts))
+    dl = None if drops_l is None else list(drops_l)
+    dr = None if drops_r is None else list(drops_r)
+    return c.equal_parts(list(left), list(right), names, MAX_DEPTH, dl, dr)  # type: ignore[no-any-return]
 
 
 def equal_parts_py(
-    left: Sequence[Json], right: Sequence[Json], nd: Needles
+    left: Sequence[Json],
+    right: Sequence[Json],
+    nd: Needles,
+    drops_l: Sequence[Drops] | None = None,
+    drops_r: Sequence[Drops] | None = None,
 ) -> tuple[bytes, list[str], list[str], bytes, bytes]:
     """:func:`equal_parts` in Python: the reference."""
-    if len(left) != len(right):
+    n = len(left)
+    if len(right) != n:
         raise ValueError("equal_parts: the two lists differ in length")
-    status = bytearray(len(left))
+    if (drops_l is not None and len(drops_l) != n) or (drops_r is not None and len(drops_r) != n):
+        raise ValueError("equal_parts: drops must be None or a list as long as the values")
+    status = bytearray(n)
     out = _SetAside()
     bounds = array("q", [0])
     for i, (a, b) in enumerate(zip(left, right, strict=True)):
         mark = len(out.refs)
-        if not _same(a, b, nd, out, 0):
+        da = None if drops_l is None else drops_l[i]
+        db = None if drops_r is None else drops_r[i]
+        if not _same_top(a, b, da, db, nd, out):
             status[i] = UNSURE
             del out.refs[mark:]  # (its distinct strings stay listed: they are only substituted)
         elif len(out.refs) > mark:
@@ -190,11 +213,19 @@ def substituted(ph: Placeholders, strings: Sequence[str]) -> list[str] | None:
     return out
 
 
-def unsure_pairs(left: Sequence[Json], right: Sequence[Json], ph_l: Placeholders, ph_r: Placeholders) -> list[int]:
+def unsure_pairs(
+    left: Sequence[Json],
+    right: Sequence[Json],
+    ph_l: Placeholders,
+    ph_r: Placeholders,
+    drops_l: Sequence[Drops] | None = None,
+    drops_r: Sequence[Drops] | None = None,
+) -> list[int]:
     """The indices of the pairs this walk cannot call equal after placeholders (see the module docstring):
-    the pairs that differ, and a few that the exact test will find equal."""
+    the pairs that differ, and a few that the exact test will find equal. ``drops_l[i]``/``drops_r[i]``: the
+    top-level keys pair ``i``'s values are compared without (None: all of them)."""
     nd = walk_needles(ph_l, ph_r)
     if nd is None:
         return list(range(len(left)))
-    status, sl, sr, refs, bounds = equal_parts(left, right, nd)
+    status, sl, sr, refs, bounds = equal_parts(left, right, nd, drops_l, drops_r)
     return settle(status, refs, bounds, substituted(ph_l, sl), substituted(ph_r, sr))

@@ -8,11 +8,12 @@ reported through the parent.
 Inputs are canonical snapshots (:func:`parity.normalize.canonicalize` has been applied, as it is
 before anything is stored).
 
-Steps: pair (:mod:`parity.compare.pairing`) -> for every pair, the comparable value (canonical
-attributes without the KB's instance-specific paths, plus ``tags`` when the attributes hold none)
-is serialised and each side's placeholders are applied to the whole batch of bytes, one regex pass
-per kind; equal bytes mean equal resources, so only the pairs whose bytes differ (checked again with
-sorted keys) are decoded and walked by :func:`parity.compare.diff.diff`. A
+Steps: pair (:mod:`parity.compare.pairing`) -> for every pair, the comparable values (canonical
+attributes without the KB's instance-specific paths, plus ``tags`` when the attributes hold none) are
+told equal or not after each side's placeholders: walked together (:mod:`parity.compare.equal`, where
+the compiled part is built), else serialised with each side's placeholders applied to the whole batch of
+bytes, one regex pass per kind, equal bytes meaning equal resources. Only the pairs that may differ are
+checked with sorted keys, decoded and walked by :func:`parity.compare.diff.diff`. A
 :class:`~parity.compare.memo.ComparisonMemo` kept between comparisons substitutes only content it has
 not seen before. Changes matched by an ``expected`` rule are
 moved to ``Finding.suppressed`` (rule ``expected``); a pair whose every change is expected yields no
@@ -53,7 +54,7 @@ from parity.compare.envinfo import (
     select,
     summarize_paths,
 )
-from parity.compare.equal import unsure_pairs
+from parity.compare.equal import Drops, unsure_pairs
 from parity.compare.memo import ComparisonMemo
 from parity.compare.pairing import api_version, kube_group_kind, pair_resources
 from parity.compare.severity import change_severity, only_in_severity
@@ -135,6 +136,28 @@ def _comparables(resources: list[Resource], kb: NoiseKB) -> list[dict[str, Json]
     return out
 
 
+def _comparable_parts(resources: list[Resource], kb: NoiseKB) -> tuple[list[dict[str, Json]], list[Drops]]:
+    """What :func:`_comparables` gives, as values and the top-level keys to leave out of each (the usual
+    instance rules drop a few top-level keys; the paired walk skips them instead of a copy being made)."""
+    insts: dict[str, tuple[RuleNode | None, frozenset[str] | None]] = {}
+    values: list[dict[str, Json]] = []
+    drops: list[Drops] = []
+    for r in resources:
+        attrs: dict[str, Json] = r.attributes if type(r.attributes) is dict else dict(r.attributes)
+        t = r.type
+        try:
+            inst, flat = insts[t]
+        except KeyError:
+            inst = kb.for_type(t).instance
+            flat = flat_drops(inst) if inst is not None else None
+            insts[t] = inst, flat
+        if (inst is not None and flat is None) or (r.tags and ("tags" not in attrs or (flat and "tags" in flat))):
+            attrs, flat = comparable(r, kb), None  # deeper rules, or tags added: the value itself
+        values.append(attrs)
+        drops.append(flat)
+    return values, drops
+
+
 def _decode(raw: bytes, ph: Placeholders, value: dict[str, Json]) -> Json:
     try:
         return orjson.loads(raw)
@@ -151,23 +174,28 @@ def _unequal_pairs(
 ) -> Iterator[tuple[int, Json, Json]]:
     """``(index, left value, right value)`` of the pairs whose comparable values differ after placeholders.
 
-    Values are serialised in the order their keys have (canonical values keep each source's order, and
-    sorting every mapping's keys costs more than the rest of the serialisation): equal bytes are equal
-    values. Pairs whose bytes differ are checked again with sorted keys (the same content in another key
-    order is equal), and only those still unequal are decoded and returned. With a ``memo``, each side's
-    substituted bytes are known by digest and only unseen content is substituted.
+    First, the pairs that may differ: where the compiled part is built, the paired walk of
+    :mod:`parity.compare.equal` (the values walked together, only strings that matter substituted, the
+    instance-specific top-level keys skipped rather than copied away); else the values serialised in the
+    order their keys have (sorting every mapping's keys costs more than the rest of the serialisation) and
+    substituted, equal bytes being equal values; with a ``memo``, each side's substituted bytes known by
+    digest, only unseen content substituted. Then the exact test on those: sorted-key bytes after
+    placeholders (the same content in another key order is equal); only pairs still unequal are decoded
+    and returned.
     """
     lefts = [a for a, _ in pairs]
     rights = [b for _, b in pairs]
-    if memo is None:
+    if memo is None and compiled() is not None:  # the paired walk (parity.compare.equal), compiled
+        (vals_l, drops_l), (vals_r, drops_r) = _comparable_parts(lefts, kb), _comparable_parts(rights, kb)
+        unequal = unsure_pairs(vals_l, vals_r, ph_l, ph_r, drops_l, drops_r)
+        vals_l = _comparables([lefts[i] for i in unequal], kb)
+        vals_r = _comparables([rights[i] for i in unequal], kb)
+    elif memo is None:  # in Python, serialising and substituting everything costs less than walking
         vals_l = _comparables(lefts, kb)
         vals_r = _comparables(rights, kb)
-        if compiled() is not None:  # the paired walk (parity.compare.equal), compiled
-            unequal = unsure_pairs(vals_l, vals_r, ph_l, ph_r)
-        else:  # in Python, serialising and substituting everything costs less than walking
-            subs_l = ph_l.sub_records(vals_l, sort_keys=False)
-            subs_r = ph_r.sub_records(vals_r, sort_keys=False)
-            unequal = [i for i in range(len(pairs)) if subs_l[i] != subs_r[i]]
+        subs_l = ph_l.sub_records(vals_l, sort_keys=False)
+        subs_r = ph_r.sub_records(vals_r, sort_keys=False)
+        unequal = [i for i in range(len(pairs)) if subs_l[i] != subs_r[i]]
         vals_l = [vals_l[i] for i in unequal]
         vals_r = [vals_r[i] for i in unequal]
     else:

@@ -24,10 +24,12 @@ Noise rule (only identifier-like text counts):
   ``key: value`` line is judged as a whole value, other lines by the word rule;
 - redacted markers are never scanned.
 
-Most resources name no other environment at all, so each is first serialised (one C-level call) and
-searched for the other environments' account ids, domains and token spellings as plain text, case
-ignored: everything the rules above can match is such a substring of some value. Only a resource
-with a hit is walked value by value (:meth:`_Scanner.reaching`); the rules above decide.
+Most resources name no other environment at all, so every string value of each is first searched for the
+other environments' account ids, domains and token spellings as plain text, case ignored
+(:func:`parity.compare.textscan.values_holding`, compiled; without the compiled part, each batch of
+resources is serialised in one call and its text searched): everything the rules above can match is such a
+substring of some value. Only a resource with a hit is walked value by value (:meth:`_Scanner.reaching`);
+the rules above decide.
 
 One finding per (resource, path), ``detail`` = the path (plus the native id where two resources of E
 share a key: :mod:`parity.compare.dedupe`); the change holds the value (left) as found
@@ -45,8 +47,10 @@ from parity.compare.dedupe import tell_apart
 from parity.compare.diff import identity_field
 from parity.compare.envinfo import env_accounts, env_tokens, label
 from parity.compare.severity import reference_severity
+from parity.compare.textscan import Needles, needles, values_holding
 from parity.compare.types import Inventory, Rules
 from parity.model import Change, Finding, Json, Resource
+from parity.normalize.native import compiled
 from parity.normalize.paths import join_item, join_key
 from parity.normalize.placeholders import token_pattern, token_variants
 from parity.redact import is_redacted
@@ -110,6 +114,7 @@ class _Scanner:
             for h in rules.hostnames.get(env, ()):
                 self.domain_owner[h.lower().strip(".")].add(env)
         self._prefilter = {env: self._literals_of_others(env) for env in envs}
+        self._compiled = compiled() is not None
 
     def _literals_of_others(self, env: str) -> _Needles | None:
         """What a value in ``env`` must contain to reach another environment (None: nothing can, so no
@@ -122,7 +127,12 @@ class _Scanner:
             return None
         # bytes.lower() folds ASCII only, on both sides alike, so an exact spelling still matches after it
         lowered = tuple(sorted({x.encode().lower() for x in names}))
-        return _Needles(lowered, accounts, walk_all=any(_ESCAPED.search(x) for x in names))
+        return _Needles(
+            lowered,
+            accounts,
+            walk_all=any(_ESCAPED.search(x) for x in names),
+            strings=needles(lowered, (a.decode() for a in accounts)),
+        )
 
     def may_reach(self, env: str, r: Resource) -> bool:
         """False only when no string of ``r`` can name another environment (see the module docstring)."""
@@ -139,6 +149,13 @@ class _Scanner:
         at a time first: most batches hold none, and one call per batch costs less than one per resource."""
         needles = self._prefilter.get(env, _WALK_ALL)
         if needles is None:
+            return
+        if self._compiled and needles.strings is not None:  # every string value read in C, nothing serialised
+            rs = list(resources)
+            hits = values_holding(
+                [[r.attributes, dict(r.tags)] if r.tags else r.attributes for r in rs], needles.strings
+            )
+            yield from (r for r, hit in zip(rs, hits, strict=True) if hit)
             return
         batch: list[Resource] = []
         for r in resources:
@@ -206,6 +223,7 @@ class _Needles:
     names: tuple[bytes, ...]
     accounts: frozenset[bytes]
     walk_all: bool = False
+    strings: Needles | None = None  # the same, looked for in string values (parity.compare.textscan)
 
     def found_in(self, text: bytes) -> bool:
         if self.walk_all:

@@ -1123,11 +1123,12 @@ py_sub_arn_accounts(PyObject *self, PyObject *args)
 }
 
 /* ---------------------------------------------------------------------------------------------------
- * The paired walk: parity.compare.equal's equal_parts and settle, ported, with textscan.holds inside; the
- * Python in those modules is the reference (tests/test_equal.py holds them equal).
+ * The paired walk and the string scan: parity.compare.equal's equal_parts and settle, and
+ * parity.compare.textscan's values_holding, ported, with textscan.holds inside both; the Python in those
+ * modules is the reference (tests/test_equal.py holds them equal).
  *
- * The needles (equal.holds) are a tuple of ASCII-lower-case bytes, looked for in a string's UTF-8 bytes with
- * ASCII letters folded to lower case (bytes.lower() in the Python). A table of first bytes leads the scan:
+ * The needles are a tuple of ASCII-lower-case bytes, looked for in a string's UTF-8 bytes with ASCII
+ * letters folded to lower case (bytes.lower() in the Python). A table of first bytes leads the scan:
  * a string is read once, and only at a byte that starts some needle are the needles compared. */
 
 typedef struct {
@@ -1230,7 +1231,7 @@ utf8_of(PyObject *s, PyObject **tmp, const unsigned char **b, Py_ssize_t *n)
     return 0;
 }
 
-/* equal.holds: 1, 0, or -1 on error */
+/* textscan.holds without accounts: 1, 0, or -1 on error */
 static int
 str_has(const needles_t *nd, PyObject *s)
 {
@@ -1391,19 +1392,109 @@ same(paired_t *p, PyObject *a, PyObject *b, long d)
     return 0;
 }
 
-/* equal_parts(left, right, needles, max_depth) -> (status, left strings, right strings, refs, bounds):
- * parity.compare.equal.equal_parts (refs and bounds as native int64 bytes) */
+/* Whether top-level key k is in drop set `drops` (None: no set): 1, 0, or -1 on error */
+static inline int
+dropped(PyObject *drops, PyObject *k)
+{
+    return drops == Py_None ? 0 : PySet_Contains(drops, k);
+}
+
+/* The entries of dict a that `drops` leaves, or -1 on error */
+static Py_ssize_t
+kept_size(PyObject *a, PyObject *drops)
+{
+    if (drops == Py_None)
+        return PyDict_GET_SIZE(a);
+    Py_ssize_t pos = 0, n = 0;
+    PyObject *k, *x;
+    while (PyDict_Next(a, &pos, &k, &x)) {
+        int in = PySet_Contains(drops, k);
+        if (in < 0)
+            return -1;
+        n += !in;
+    }
+    return n;
+}
+
+/* _same_top: a pair's two values, each without its side's top-level keys in da / db (None: none) */
+static int
+same_top(paired_t *p, PyObject *a, PyObject *b, PyObject *da, PyObject *db)
+{
+    if ((da == Py_None && db == Py_None) || !PyDict_CheckExact(a) || !PyDict_CheckExact(b))
+        return same(p, a, b, 0);
+    Py_ssize_t na = kept_size(a, da), nb = kept_size(b, db);
+    if (na < 0 || nb < 0)
+        return -1;
+    if (na != nb)
+        return 0;
+    Py_ssize_t pos = 0;
+    PyObject *k, *x;
+    while (PyDict_Next(a, &pos, &k, &x)) {
+        int skip = dropped(da, k);
+        if (skip < 0)
+            return -1;
+        if (skip)
+            continue;
+        if (!PyUnicode_CheckExact(k))
+            return 0;
+        PyObject *y = PyDict_GetItemWithError(b, k);
+        if (y == NULL)
+            return PyErr_Occurred() ? -1 : 0;
+        if ((skip = dropped(db, k)) != 0)
+            return skip < 0 ? -1 : 0;
+        Py_INCREF(k);
+        Py_INCREF(x);
+        Py_INCREF(y);
+        int r = pair_str(p, k, k);
+        if (r == 1)
+            r = same(p, x, y, 1);
+        Py_DECREF(k);
+        Py_DECREF(x);
+        Py_DECREF(y);
+        if (r != 1)
+            return r;
+    }
+    return 1;
+}
+
+/* The drop set at position i of `drops` (a list, or None for no sets at all), borrowed */
+static inline PyObject *
+drops_at(PyObject *drops, Py_ssize_t i)
+{
+    return drops == Py_None ? Py_None : PyList_GET_ITEM(drops, i);
+}
+
+/* equal_parts(left, right, needles, max_depth, drops_left, drops_right) -> (status, left strings, right
+ * strings, refs, bounds): parity.compare.equal.equal_parts (refs and bounds as native int64 bytes) */
 static PyObject *
 py_equal_parts(PyObject *self, PyObject *args)
 {
-    PyObject *left, *right, *lits;
+    PyObject *left, *right, *lits, *drops_l = Py_None, *drops_r = Py_None;
     long md;
-    if (!PyArg_ParseTuple(args, "O!O!Ol:equal_parts", &PyList_Type, &left, &PyList_Type, &right, &lits, &md))
+    if (!PyArg_ParseTuple(args, "O!O!Ol|OO:equal_parts", &PyList_Type, &left, &PyList_Type, &right, &lits, &md,
+                          &drops_l, &drops_r))
         return NULL;
     Py_ssize_t n = PyList_GET_SIZE(left);
     if (PyList_GET_SIZE(right) != n) {
         PyErr_SetString(PyExc_ValueError, "equal_parts: the two lists differ in length");
         return NULL;
+    }
+    PyObject *sides[2] = {drops_l, drops_r};
+    for (int s = 0; s < 2; s++) {
+        PyObject *d = sides[s];
+        if (d == Py_None)
+            continue;
+        if (!PyList_CheckExact(d) || PyList_GET_SIZE(d) != n) {
+            PyErr_SetString(PyExc_ValueError, "equal_parts: drops must be None or a list as long as the values");
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < n; i++) {
+            PyObject *x = PyList_GET_ITEM(d, i);
+            if (x != Py_None && !PyFrozenSet_CheckExact(x)) {
+                PyErr_SetString(PyExc_TypeError, "equal_parts: each drop set must be a frozenset or None");
+                return NULL;
+            }
+        }
     }
     paired_t p;
     memset(&p, 0, sizeof p);
@@ -1427,7 +1518,7 @@ py_equal_parts(PyObject *self, PyObject *args)
         PyObject *a = PyList_GET_ITEM(left, i), *b = PyList_GET_ITEM(right, i);
         Py_INCREF(a);
         Py_INCREF(b);
-        int r = same(&p, a, b, 0);
+        int r = same_top(&p, a, b, drops_at(drops_l, i), drops_at(drops_r, i));
         Py_DECREF(a);
         Py_DECREF(b);
         if (r < 0)
@@ -1516,6 +1607,158 @@ bad_args:
     return NULL;
 }
 
+/* Account ids as one sorted array of 12-byte rows: a digit window is looked up without building a str */
+typedef struct {
+    char *ids;
+    Py_ssize_t n;
+} accounts_t;
+
+static int
+cmp12(const void *x, const void *y)
+{
+    return memcmp(x, y, 12);
+}
+
+/* 0, or -1 with an exception: `set` must hold str of 12 ASCII characters only (textscan.needles) */
+static int
+accounts_init(accounts_t *ac, PyObject *set)
+{
+    ac->n = 0;
+    ac->ids = PyMem_Malloc(12 * (size_t)(PySet_GET_SIZE(set) + 1));
+    if (ac->ids == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *it = PyObject_GetIter(set), *x;
+    if (it == NULL)
+        return -1;
+    while ((x = PyIter_Next(it)) != NULL) {
+        int ok = PyUnicode_CheckExact(x) && PyUnicode_IS_ASCII(x) && PyUnicode_GET_LENGTH(x) == 12;
+        if (ok)
+            memcpy(ac->ids + 12 * ac->n++, PyUnicode_1BYTE_DATA(x), 12);
+        Py_DECREF(x);
+        if (!ok) {
+            Py_DECREF(it);
+            PyErr_SetString(PyExc_ValueError, "holding: accounts must be 12-character strings");
+            return -1;
+        }
+    }
+    Py_DECREF(it);
+    if (PyErr_Occurred())
+        return -1;
+    qsort(ac->ids, (size_t)ac->n, 12, cmp12);
+    return 0;
+}
+
+/* 1 when a 12-digit window of a run of digits in b is one of the accounts, else 0 */
+static int
+digit_windows_in(const unsigned char *b, Py_ssize_t n, const accounts_t *ac)
+{
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (b[i] < '0' || b[i] > '9') {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i;
+        while (j < n && b[j] >= '0' && b[j] <= '9')
+            j++;
+        for (Py_ssize_t k = i; k + 12 <= j; k++)
+            if (bsearch(b + k, ac->ids, (size_t)ac->n, 12, cmp12) != NULL)
+                return 1;
+        i = j;
+    }
+    return 0;
+}
+
+/* textscan._strings_hold: 1, 0, or -1 on error */
+static int
+strings_hold(PyObject *v, const needles_t *nd, const accounts_t *accounts, long d, long md)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    if (t == &PyUnicode_Type) {
+        PyObject *tmp;
+        const unsigned char *b;
+        Py_ssize_t n;
+        if (utf8_of(v, &tmp, &b, &n) < 0)
+            return -1;
+        int r = bytes_have(nd, b, n);
+        if (r == 0 && accounts->n > 0)
+            r = digit_windows_in(b, n, accounts);
+        Py_XDECREF(tmp);
+        return r;
+    }
+    if (d > md)
+        return 1; /* deeper than parity reads: the caller's walk decides */
+    if (t == &PyDict_Type) {
+        Py_ssize_t pos = 0;
+        PyObject *k, *x;
+        while (PyDict_Next(v, &pos, &k, &x)) {
+            Py_INCREF(x);
+            int r = strings_hold(x, nd, accounts, d + 1, md);
+            Py_DECREF(x);
+            if (r != 0)
+                return r;
+        }
+        return 0;
+    }
+    if (t == &PyList_Type) {
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
+            PyObject *x = PyList_GET_ITEM(v, i);
+            Py_INCREF(x);
+            int r = strings_hold(x, nd, accounts, d + 1, md);
+            Py_DECREF(x);
+            if (r != 0)
+                return r;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* holding(values, needles, accounts, max_depth) -> bytes: parity.compare.textscan.values_holding */
+static PyObject *
+py_holding(PyObject *self, PyObject *args)
+{
+    PyObject *values, *lits, *accounts;
+    long md;
+    if (!PyArg_ParseTuple(args, "O!OO!l:holding", &PyList_Type, &values, &lits, &PyFrozenSet_Type, &accounts, &md))
+        return NULL;
+    needles_t nd;
+    accounts_t ac;
+    if (needles_init(&nd, lits, "holding: needles") < 0)
+        return NULL;
+    if (accounts_init(&ac, accounts) < 0) {
+        needles_free(&nd);
+        PyMem_Free(ac.ids);
+        return NULL;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(values);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (out == NULL) {
+        needles_free(&nd);
+        PyMem_Free(ac.ids);
+        return NULL;
+    }
+    char *o = PyBytes_AS_STRING(out);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *v = PyList_GET_ITEM(values, i);
+        Py_INCREF(v);
+        int r = strings_hold(v, &nd, &ac, 0, md);
+        Py_DECREF(v);
+        if (r < 0) {
+            needles_free(&nd);
+            PyMem_Free(ac.ids);
+            Py_DECREF(out);
+            return NULL;
+        }
+        o[i] = (char)r;
+    }
+    needles_free(&nd);
+    PyMem_Free(ac.ids);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))py_walk, METH_FASTCALL,
      "walk(value, rules) -> the canonical form of value under a RuleNode trie (or None)"},
@@ -1531,6 +1774,8 @@ static PyMethodDef methods[] = {
      "equal_parts(left, right, needles, max_depth): parity.compare.equal.equal_parts"},
     {"settle", py_settle, METH_VARARGS,
      "settle(status, refs, bounds, left, right) -> list[int]: parity.compare.equal.settle"},
+    {"holding", py_holding, METH_VARARGS,
+     "holding(values, needles, accounts, max_depth) -> bytes: parity.compare.textscan.values_holding"},
     {NULL, NULL, 0, NULL},
 };
 

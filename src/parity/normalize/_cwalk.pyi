@@ -17,8 +17,15 @@ def redact_secret_keys(
 def sub_generated_ids(data: bytes, prefixes: tuple[bytes, ...], /) -> bytes: ...
 def sub_arn_accounts(data: bytes, foreign_accounts: tuple[bytes, ...], /) -> bytes: ...
 def equal_parts(
-    left: list[Any], right: list[Any], needles: tuple[bytes, ...], max_depth: int, /
+    left: list[Any],
+    right: list[Any],
+    needles: tuple[bytes, ...],
+    max_depth: int,
+    drops_left: list[frozenset[str] | None] | None = None,
+    drops_right: list[frozenset[str] | None] | None = None,
+    /,
 ) -> tuple[bytes, list[str], list[str], bytes, bytes]: ...
 def settle(
     status: bytes, refs: bytes, bounds: bytes, left: list[str] | None, right: list[str] | None, /
 ) -> list[int]: ...
+def holding(values: list[Any], needles: tuple[bytes, ...], accounts: frozenset[str], max_depth: int, /) -> bytes: ...
