@@ -109,20 +109,27 @@ def comparable(r: Resource, kb: NoiseKB) -> dict[str, Json]:
     return attrs
 
 
+class _InstanceRules(dict[str, tuple[RuleNode | None, frozenset[str] | None]]):
+    """type -> its instance rules and, when they only drop top-level keys, those keys; looked up once."""
+
+    def __init__(self, kb: NoiseKB) -> None:
+        super().__init__()
+        self.kb = kb
+
+    def __missing__(self, t: str) -> tuple[RuleNode | None, frozenset[str] | None]:
+        inst = self.kb.for_type(t).instance
+        got = self[t] = inst, (flat_drops(inst) if inst is not None else None)
+        return got
+
+
 def _comparables(resources: list[Resource], kb: NoiseKB) -> list[dict[str, Json]]:
     """``[comparable(r, kb) for r in resources]``, with each type's rules looked up once."""
-    insts: dict[str, tuple[RuleNode | None, frozenset[str] | None]] = {}
+    insts = _InstanceRules(kb)
     out: list[dict[str, Json]] = []
     append = out.append
     for r in resources:
         attrs: dict[str, Json] = r.attributes if type(r.attributes) is dict else dict(r.attributes)
-        t = r.type
-        try:
-            inst, drops = insts[t]
-        except KeyError:
-            inst = kb.for_type(t).instance
-            drops = flat_drops(inst) if inst is not None else None
-            insts[t] = inst, drops
+        inst, drops = insts[r.type]
         if drops is not None:  # the usual rules: a few top-level keys (strip's own fast path, inline)
             if not drops.isdisjoint(attrs):
                 attrs = attrs.copy()
@@ -139,18 +146,12 @@ def _comparables(resources: list[Resource], kb: NoiseKB) -> list[dict[str, Json]
 def _comparable_parts(resources: list[Resource], kb: NoiseKB) -> tuple[list[dict[str, Json]], list[Drops]]:
     """What :func:`_comparables` gives, as values and the top-level keys to leave out of each (the usual
     instance rules drop a few top-level keys; the paired walk skips them instead of a copy being made)."""
-    insts: dict[str, tuple[RuleNode | None, frozenset[str] | None]] = {}
+    insts = _InstanceRules(kb)
     values: list[dict[str, Json]] = []
     drops: list[Drops] = []
     for r in resources:
         attrs: dict[str, Json] = r.attributes if type(r.attributes) is dict else dict(r.attributes)
-        t = r.type
-        try:
-            inst, flat = insts[t]
-        except KeyError:
-            inst = kb.for_type(t).instance
-            flat = flat_drops(inst) if inst is not None else None
-            insts[t] = inst, flat
+        inst, flat = insts[r.type]
         if (inst is not None and flat is None) or (r.tags and ("tags" not in attrs or (flat and "tags" in flat))):
             attrs, flat = comparable(r, kb), None  # deeper rules, or tags added: the value itself
         values.append(attrs)

@@ -1326,6 +1326,25 @@ pair_str(paired_t *p, PyObject *a, PyObject *b)
     return 1;
 }
 
+static int same(paired_t *p, PyObject *a, PyObject *b, long d);
+
+/* One mapping entry present on both sides: its key (set aside if a needle is in it), then its values
+ * (x, y) at depth d; borrowed references, held while walked */
+static int
+same_entry(paired_t *p, PyObject *k, PyObject *x, PyObject *y, long d)
+{
+    Py_INCREF(k);
+    Py_INCREF(x);
+    Py_INCREF(y);
+    int r = pair_str(p, k, k);
+    if (r == 1)
+        r = same(p, x, y, d);
+    Py_DECREF(k);
+    Py_DECREF(x);
+    Py_DECREF(y);
+    return r;
+}
+
 /* _same: 1 when a and b have the same shape and scalars (strings set aside), 0 when unsure, -1 on error */
 static int
 same(paired_t *p, PyObject *a, PyObject *b, long d)
@@ -1350,15 +1369,7 @@ same(paired_t *p, PyObject *a, PyObject *b, long d)
                 if (y == NULL)
                     return PyErr_Occurred() ? -1 : 0;
             }
-            Py_INCREF(k);
-            Py_INCREF(x);
-            Py_INCREF(y);
-            int r = pair_str(p, k, k);
-            if (r == 1)
-                r = same(p, x, y, d + 1);
-            Py_DECREF(k);
-            Py_DECREF(x);
-            Py_DECREF(y);
+            int r = same_entry(p, k, x, y, d + 1);
             if (r != 1)
                 return r;
         }
@@ -1442,15 +1453,7 @@ same_top(paired_t *p, PyObject *a, PyObject *b, PyObject *da, PyObject *db)
             return PyErr_Occurred() ? -1 : 0;
         if ((skip = dropped(db, k)) != 0)
             return skip < 0 ? -1 : 0;
-        Py_INCREF(k);
-        Py_INCREF(x);
-        Py_INCREF(y);
-        int r = pair_str(p, k, k);
-        if (r == 1)
-            r = same(p, x, y, 1);
-        Py_DECREF(k);
-        Py_DECREF(x);
-        Py_DECREF(y);
+        int r = same_entry(p, k, x, y, 1);
         if (r != 1)
             return r;
     }
