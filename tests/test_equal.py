@@ -49,7 +49,7 @@ PIECES = st.sampled_from(
         "shop-", "staging", "Staging", "STG", "prod", "PROD", "production", "product", "-db", ".internal",
         "111122223333", "444455556666", "999988887777", "arn:aws:iam::", ":role/", "arn:aws:s3:::",
         "eu-west-1", "eu-central-1", "eu-west-1a", "sg-", "0123abcd", "0123456789abcdef0", "vpc-", "\n",
-        "\\n", "é", "ß", "prodé", "/", ":", " ", "1", "true", "{env}", '"',
+        "\\n", "é", "ß", "prodé", "/", ":", " ", "1", "true", "{env}", '"', "pre-prod", "Pre-Prod", "-",
     ]
 )  # fmt: skip
 TEXT = st.lists(PIECES, max_size=5).map("".join) | st.text(max_size=4)
@@ -164,11 +164,30 @@ def test_the_walk_settles_what_differs_only_by_placeholders_and_keeps_real_diffe
     assert _exact_unequal(left, right, STAGING, PROD) == [2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("token", ["true", "null", "2", "1x", "é"])
+@pytest.mark.parametrize("token", ["true", "null", "False", "null-x", "2", "1x", "-prod", "é"])
 def test_tokens_that_could_match_outside_strings_turn_the_walk_off(token: str) -> None:
     ph = Placeholders([token])
     assert walk_needles(ph, PROD) is None
     assert unsure_pairs([{"a": 1}], [{"a": 1}], ph, PROD) == [0]
+
+
+@pytest.mark.parametrize("token", ["pre-prod", "stg", "nullx", "truex-1", "x.y"])
+def test_tokens_with_other_characters_keep_the_walk_on(token: str) -> None:
+    """The default token groups hold ``pre-prod``: the walk must not turn off for every staging config."""
+    ph = Placeholders(["staging", token])
+    assert walk_needles(ph, PROD) is not None
+    assert unsure_pairs([{"a": f"shop-{token}-db"}], [{"a": "shop-prod-db"}], ph, PROD) == []
+
+
+HYPHENATED = Placeholders(["staging", "pre-prod", "stg"], ["111122223333"], ["444455556666"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(PAIRS)
+def test_the_walk_is_exact_with_hyphenated_tokens(pairs: list[tuple[Any, Any]]) -> None:
+    left = [{"v": a} for a, _ in pairs]
+    right = [{"v": b} for _, b in pairs]
+    assert set(_exact_unequal(left, right, HYPHENATED, PROD)) <= set(unsure_pairs(left, right, HYPHENATED, PROD))
 
 
 def test_a_substitution_that_does_not_parse_back_leaves_the_pairs_unsure() -> None:
