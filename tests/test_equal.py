@@ -164,7 +164,7 @@ def test_the_walk_settles_what_differs_only_by_placeholders_and_keeps_real_diffe
     assert _exact_unequal(left, right, STAGING, PROD) == [2, 3, 4, 5]
 
 
-@pytest.mark.parametrize("token", ["true", "null", "False", "null-x", "2", "1x", "-prod", "é"])
+@pytest.mark.parametrize("token", ["true", "null", "False", "null-x", "2", "1x", "-prod", "é", 'x",', "x\\", "x\ty"])
 def test_tokens_that_could_match_outside_strings_turn_the_walk_off(token: str) -> None:
     ph = Placeholders([token])
     assert walk_needles(ph, PROD) is None

@@ -22,10 +22,11 @@ it never decides that two values differ.
 Why this holds: the passes (tokens, accounts, regions, generated ids, ARN accounts) match only inside a
 string and look at most at its opening quote before it, so a record's substitution is its strings'
 substitutions, structure untouched. Two conditions make that exact and are checked
-(:func:`walk_needles`): every token is ASCII, starts with a letter, and its leading letters and digits
-are not ``true``, ``false`` or ``null`` (outside strings, JSON has letters only in those three words, and
-a token starting with a digit could match a number: ``pre-prod`` qualifies, ``2`` or ``null-x`` do not),
-and accounts are only ever matched inside strings (the account patterns exclude bare JSON numbers).
+(:func:`walk_needles`): every token is printable ASCII without a quote or backslash (so no match can
+cross a string's quotes), starts with a letter, and its leading letters and digits are not ``true``,
+``false`` or ``null`` (outside strings, JSON has letters only in those three words, and a token starting
+with a digit could match a number: ``pre-prod`` qualifies, ``2`` or ``null-x`` do not); and accounts are
+only ever matched inside strings (the account patterns exclude bare JSON numbers).
 
 :func:`equal_parts` is the reference; ``_cwalk.c`` holds a port (tests/test_equal.py holds them equal).
 """
@@ -52,11 +53,19 @@ _LEAD = re.compile(r"[a-z0-9]*")  # a (lower-case) token's leading letters and d
 _CHUNK = 50_000  # strings substituted per pass (a few MB: the passes' input stays in the CPU caches)
 
 
+def _walkable(token: str) -> bool:
+    """A (lower-case) token that can only ever match inside a JSON string (see the module docstring)."""
+    if not (token.isascii() and token.isprintable() and token[:1].isalpha()) or '"' in token or "\\" in token:
+        return False
+    lead = _LEAD.match(token)
+    return lead is not None and lead[0] not in _JSON_WORDS
+
+
 def walk_needles(ph_l: Placeholders, ph_r: Placeholders) -> Needles | None:
     """What makes a string with the same text on both sides worth substituting: every token and account
     id of either side (own and foreign); None when the walk cannot be exact (see the module docstring)."""
     tokens = {*ph_l.tokens, *ph_r.tokens}
-    if any(not (t.isascii() and t[:1].isalpha()) or _LEAD.match(t)[0] in _JSON_WORDS for t in tokens):  # type: ignore[index]
+    if any(not _walkable(t) for t in tokens):
         return None
     accounts = {*ph_l.accounts, *ph_r.accounts, *ph_l.foreign_accounts, *ph_r.foreign_accounts}
     return needles(tokens, accounts)
