@@ -33,9 +33,6 @@ class Needles:
     names: tuple[bytes, ...]
     accounts: frozenset[str]
 
-    def __bool__(self) -> bool:
-        return bool(self.names or self.accounts)
-
 
 def needles(names: Iterable[str | bytes], accounts: Iterable[str] = ()) -> Needles:
     """``names`` looked for with ASCII case folded; ``accounts`` (12 digits) as digit windows, anything
