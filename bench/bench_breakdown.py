@@ -21,8 +21,10 @@ Three parts, each timed by CPU time in this one process (ratios within a part ar
    compiled passes against the regexes (CPU time, best of 3). ``--only walks`` runs this part alone;
 7. on both sides' canonical inventories built from the raw files as the main benchmark's (b) builds them:
    which pairs are equal after placeholders, by serialising and substituting every comparable value (the
-   exact test) against the paired walk of ``parity.compare.equal`` (CPU time, best of 3). ``--only
-   equality`` runs this part alone.
+   exact test) against the paired walk of ``parity.compare.equal``; then one C string scan over each
+   side's canonical values as canonicalisation leaves them and over the same values parsed again from their
+   own JSON (what the walks after canonicalisation are bound by: reading objects from memory) (CPU time,
+   best of 3). ``--only equality`` runs this part alone.
 """
 
 from __future__ import annotations
@@ -384,10 +386,12 @@ def equality(size: int) -> None:
     from parity.compare.envinfo import placeholders_for
     from parity.compare.equal import unsure_pairs
     from parity.compare.pairing import pair_resources
+    from parity.compare.textscan import needles, values_holding
     from parity.normalize import canonicalize
+    from parity.normalize.native import compiled
 
     print(f"7. which pairs are equal, {size:,} resources per side canonicalised from raw (CPU s, best of 3)")
-    if mirrors_mod.compiled() is None:
+    if compiled() is None:
         print("   the compiled part is not built here (or PARITY_PURE_PYTHON is set): nothing to compare")
         return
     work = Path(".parity/bench")
@@ -426,6 +430,17 @@ def equality(size: int) -> None:
     new, unequal_new = best(lambda: unsure_pairs(vals_l, vals_r, ph_l, ph_r))
     print(f"   {'pairs equal after placeholders':34s} serialised {old:.2f}  walk {new:.2f}  ({old / new:.1f}x)")
     print(f"   {'':34s} left for the exact test: {len(unequal_old):,} and {len(unequal_new):,} of {len(pairs):,}")
+    # What the walks after canonicalisation are bound by: the same C string scan over each side's canonical
+    # values as canonicalisation leaves them, and over the same values parsed again from their own JSON
+    # (laid out as a fresh parse lays objects out)
+    nothing = needles(["qqqq"], ["999999999999"])  # found nowhere: every string is read
+    for inv in invs:
+        values = [r.attributes for r in inv.resources()]
+        compact = orjson.loads(orjson.dumps(values))
+        here, _ = best(lambda values=values: values_holding(values, nothing))
+        fresh, _ = best(lambda compact=compact: values_holding(compact, nothing))
+        label = f"every string of {inv.environment}"
+        print(f"   {label:34s} as canonicalised {here:.2f}  re-parsed {fresh:.2f}  ({here / fresh:.1f}x)")
 
 
 def main() -> None:
