@@ -6,8 +6,8 @@ Two steps of a comparison first ask which values could matter at all: the cross-
 "does this string hold one of these literals", over every string of 100k resources. A :class:`Needles` is
 such a question: lower-case ASCII byte strings, looked for in a string's UTF-8 with ASCII letters folded
 (what ``bytes.lower()`` does), plus 12-digit account ids, looked up for every 12-digit window of every run
-of digits (a set lookup per window, whatever the number of accounts: an organisation may configure
-hundreds).
+of digits (a set lookup per window here, a binary search of a sorted array in the C: either way the number
+of accounts barely matters, and an organisation may configure hundreds).
 
 The functions here are the reference; ``_cwalk.c`` holds a port of :func:`values_holding` (and of
 :func:`holds`, inside its equality walk), used where built (tests/test_equal.py holds them equal).
