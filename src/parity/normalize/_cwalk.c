@@ -1762,6 +1762,166 @@ py_holding(PyObject *self, PyObject *args)
     return out;
 }
 
+
+/* ------------------------------------------------------------------ splitting a JSON document (jsonitems) */
+
+#define SPANS_MAX_DEPTH 1024 /* orjson's: a document nested deeper is refused whole, so it is never split */
+
+static inline const unsigned char *
+skip_ws(const unsigned char *p, const unsigned char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+/* Past the closing quote of the string whose opening quote is at `p`; NULL when it is not closed */
+static const unsigned char *
+string_end(const unsigned char *p, const unsigned char *end)
+{
+    p++;
+    for (;;) {
+        const unsigned char *q = memchr(p, '"', (size_t)(end - p));
+        if (q == NULL)
+            return NULL;
+        /* a quote is escaped when an odd number of backslashes stands right before it */
+        const unsigned char *b = q;
+        while (b > p && b[-1] == '\\')
+            b--;
+        p = q + 1;
+        if (((q - b) & 1) == 0)
+            return p;
+    }
+}
+
+/* The end of the one value starting at `p` (not whitespace), as far as brackets and strings go: the first
+ * `,`, `]` or `}` outside strings at the value's own level, or `end`. NULL when a string is not closed, or
+ * the nesting passes `depth_left`. Nothing else is checked (not even that brackets match in kind): the
+ * caller parses the span, which is where the value is found valid or not. */
+static const unsigned char *
+value_end(const unsigned char *p, const unsigned char *end, long depth_left)
+{
+    long depth = 0;
+    while (p < end) {
+        unsigned char c = *p;
+        if (c == '"') {
+            if ((p = string_end(p, end)) == NULL)
+                return NULL;
+            continue;
+        }
+        if (c == '[' || c == '{') {
+            if (++depth > depth_left)
+                return NULL;
+        }
+        else if (c == ']' || c == '}') {
+            if (depth == 0)
+                return p;
+            depth--;
+        }
+        else if (c == ',' && depth == 0)
+            return p;
+        p++;
+    }
+    return depth == 0 ? p : NULL;
+}
+
+/* Trailing whitespace is dropped from a span, so that each is exactly the value's text */
+static inline const unsigned char *
+trim_back(const unsigned char *start, const unsigned char *stop)
+{
+    while (stop > start && (stop[-1] == ' ' || stop[-1] == '\n' || stop[-1] == '\r' || stop[-1] == '\t'))
+        stop--;
+    return stop;
+}
+
+/* The members of the top-level array (`[`) or object (`{`) of `data`, as int64 offsets: start and end of
+ * each item (array) or of each key and value (object: four per member). None when the document is not
+ * one of that kind with that plain structure (whitespace, then the opening bracket, items each followed
+ * by `,` or the closing bracket, then whitespace only), or when an item nests past orjson's limit with
+ * the container itself at nesting `level` (1: the document's top). */
+static PyObject *
+py_spans(PyObject *self, PyObject *args)
+{
+    Py_buffer view;
+    int open;
+    Py_ssize_t level = 1;
+    if (!PyArg_ParseTuple(args, "y*C|n:spans", &view, &open, &level))
+        return NULL;
+    if ((open != '[' && open != '{') || level < 1) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "spans: the kind is '[' or '{', the level 1 or more");
+        return NULL;
+    }
+    if (level >= SPANS_MAX_DEPTH) {
+        PyBuffer_Release(&view);
+        Py_RETURN_NONE;
+    }
+    const unsigned char *d = (const unsigned char *)view.buf, *end = d + view.len;
+    const unsigned char close = open == '[' ? ']' : '}';
+    Py_ssize_t cap = 64, n = 0;
+    int64_t *out = PyMem_Malloc((size_t)cap * sizeof(int64_t));
+    PyObject *result = NULL;
+    if (out == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const unsigned char *p = skip_ws(d, end);
+    if (p == end || *p != open)
+        goto plain_none;
+    p = skip_ws(p + 1, end);
+    if (p < end && *p == close)
+        goto closed;
+    for (;;) {
+        if (n + 4 > cap) {
+            cap *= 2;
+            int64_t *grown = PyMem_Realloc(out, (size_t)cap * sizeof(int64_t));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            out = grown;
+        }
+        if (open == '{') { /* a key: one string, then a colon */
+            if (p == end || *p != '"')
+                goto plain_none;
+            const unsigned char *k = string_end(p, end);
+            if (k == NULL)
+                goto plain_none;
+            out[n++] = p - d;
+            out[n++] = k - d;
+            p = skip_ws(k, end);
+            if (p == end || *p != ':')
+                goto plain_none;
+            p = skip_ws(p + 1, end);
+        }
+        if (p == end || *p == ',' || *p == ']' || *p == '}')
+            goto plain_none; /* an empty item */
+        const unsigned char *e = value_end(p, end, SPANS_MAX_DEPTH - (long)level);
+        if (e == NULL || e == end)
+            goto plain_none;
+        out[n++] = p - d;
+        out[n++] = trim_back(p, e) - d;
+        if (*e == close) {
+            p = e;
+            break;
+        }
+        if (*e != ',')
+            goto plain_none;
+        p = skip_ws(e + 1, end);
+    }
+closed:
+    if (skip_ws(p + 1, end) != end)
+        goto plain_none;
+    result = PyBytes_FromStringAndSize((const char *)out, (Py_ssize_t)(n * (Py_ssize_t)sizeof(int64_t)));
+    goto done;
+plain_none:
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(out);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"walk", (PyCFunction)(void (*)(void))py_walk, METH_FASTCALL,
      "walk(value, rules) -> the canonical form of value under a RuleNode trie (or None)"},
@@ -1779,6 +1939,9 @@ static PyMethodDef methods[] = {
      "settle(status, refs, bounds, left, right) -> list[int]: parity.compare.equal.settle"},
     {"holding", py_holding, METH_VARARGS,
      "holding(values, needles, accounts, max_depth) -> bytes: parity.compare.textscan.values_holding"},
+    {"spans", py_spans, METH_VARARGS,
+     "spans(data, kind, level=1) -> bytes | None: int64 offsets of the items of a top-level array or object "
+     "(parity.jsonitems)"},
     {NULL, NULL, 0, NULL},
 };
 
