@@ -283,14 +283,14 @@ def test_an_unexpected_error_in_a_child_is_the_internal_error_line(
     from parity.cli import main
     from parity.sources.terraform import state
 
-    real = state.read_state
+    real = state.read_state_file
 
-    def reader(data: Any, shown: str, redactor: Redactor) -> Any:
+    def reader(path: Any, shown: str, redactor: Redactor, canonical: Any = None) -> Any:
         if "staging" in shown:
             raise _Unpicklable("not from a child") if os.getpid() == PARENT else RuntimeError("a bug")
-        return real(data, shown, redactor)
+        return real(path, shown, redactor, canonical)
 
-    monkeypatch.setattr(state, "read_state", reader)
+    monkeypatch.setattr(state, "read_state_file", reader)
     assert main(["diff", "staging", "production", "-c", str(demo / "parity.yaml"), "--no-progress"]) == 1
     assert capsys.readouterr().err == "parity: error: not from a child\n"
 
@@ -298,12 +298,12 @@ def test_an_unexpected_error_in_a_child_is_the_internal_error_line(
         def __init__(self, a: str, b: str) -> None:
             super().__init__(f"{a} {b}")
 
-    def boom(data: Any, shown: str, redactor: Redactor) -> Any:
+    def boom(path: Any, shown: str, redactor: Redactor, canonical: Any = None) -> Any:
         if "staging" in shown:
             raise Boom("reader", "failed")
-        return real(data, shown, redactor)
+        return real(path, shown, redactor, canonical)
 
-    monkeypatch.setattr(state, "read_state", boom)
+    monkeypatch.setattr(state, "read_state_file", boom)
     assert main(["diff", "staging", "production", "-c", str(demo / "parity.yaml"), "--no-progress"]) == 1
     assert capsys.readouterr().err == (
         "parity: internal error: Boom: reader failed (set PARITY_DEBUG=1 for the traceback)\n"

@@ -7,6 +7,7 @@ step so the CLI can show a live status on a terminal.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from parity.compare import (
 )
 from parity.config import LoadedConfig
 from parity.model import Finding, Snapshot
-from parity.normalize import CanonicalMemo, canonicalize
+from parity.normalize import CanonicalMemo, canonical_attributes, canonicalize, default_kb
 from parity.permissions import analyse_permissions
 from parity.pipelines import analyse_pipelines, locate_steps
 from parity.promotion import analyse_promotion, ledger_for
@@ -72,6 +73,9 @@ def collect_environment(
     kinds = source_kinds()
     snaps: list[Snapshot] = []
     cfg = loaded.config
+    # Without a memo, a source that can canonicalises each resource as it reads it (CollectContext); the
+    # memo (parity watch) looks up raw content, so there the snapshot is canonicalised through it afterwards.
+    on_read = None if memo is not None else functools.partial(canonical_attributes, kb=default_kb())
     for i, src in enumerate(cfg.environments[env].sources):
         if only_kinds is not None and src.kind not in only_kinds:
             continue
@@ -87,9 +91,11 @@ def collect_environment(
             tokens=cfg.all_tokens(),
             progress=progress,
             skip_types=ignored_types(loaded, env),
+            canonical_attributes=on_read,
         )
+        done = on_read is not None and kinds[src.kind].canonical_on_read
         for snap in kinds[src.kind].collect(src, ctx):
-            snaps.append(canonicalize(snap, memo=memo))
+            snaps.append(snap if done else canonicalize(snap, memo=memo))
     return Inventory(environment=env, snapshots=tuple(snaps))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from parity.model import Role, Snapshot
+from parity.model import Json, Role, Snapshot
 from parity.redact import Redactor
 
 
@@ -32,6 +32,10 @@ class CollectContext:
     progress: Callable[[str], None] | None = None
     # Types an unexpired ignore rule suppresses whole (kind *, key *): live sources need not list them.
     skip_types: frozenset[str] = frozenset()
+    # (type, attributes) -> canonical attributes, when the caller canonicalises what is collected: a source
+    # registered with canonical_on_read applies it to every resource's attributes as soon as it has read them
+    # (while they are in the processor's cache; parity.pipeline then does not walk them again)
+    canonical_attributes: Callable[[str, dict[str, Json]], dict[str, Json]] | None = None
 
     def resolve(self, p: str) -> Path:
         q = Path(p).expanduser()
@@ -53,19 +57,22 @@ class SourceKind:
     kind: str
     collect: Collector
     description: str
+    canonical_on_read: bool = False  # applies CollectContext.canonical_attributes itself, where given
 
 
 _SOURCES: dict[str, SourceKind] = {}
 _loaded = False
 
 
-def register_source(kind: str, description: str) -> Callable[[Collector], Collector]:
+def register_source(
+    kind: str, description: str, *, canonical_on_read: bool = False
+) -> Callable[[Collector], Collector]:
     """Decorator: ``@register_source("terraform-state", "...")`` on the collector function."""
 
     def deco(fn: Collector) -> Collector:
         if kind in _SOURCES:
             raise RuntimeError(f"source kind {kind!r} registered twice")
-        _SOURCES[kind] = SourceKind(kind, fn, description)
+        _SOURCES[kind] = SourceKind(kind, fn, description, canonical_on_read)
         return fn
 
     return deco

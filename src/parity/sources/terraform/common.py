@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ import orjson
 
 from parity.errors import InputError, type_word
 from parity.model import Json, Location, Resource
+from parity.normalize.canonical import NestingError
 from parity.redact import Redactor, redact_paths
 from parity.sources import files
 from parity.sources.config.yamlio import json_document
@@ -66,15 +67,21 @@ _DIGITS_ONLY = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))  #
 _LONG_RUN = b"0" * 19
 
 
+def holds_long_ints(text: str, data: bytes) -> bool:
+    """``text`` (whose UTF-8 is ``data``) may hold an integer literal past 64 bits (which orjson would read as
+    a float): such a file is read by Python's parser instead."""
+    # The exact pattern costs several times the parse itself (a look-behind tried at every character), so
+    # it runs only where 19 digits stand in a row: found by a C-level translate and substring search.
+    return _LONG_RUN in data.translate(_DIGITS_ONLY) and _LONG_INT.search(text) is not None
+
+
 def load_json(path: Path, shown: str) -> Any:
     """Parse a JSON input file; any problem is an InputError naming the file (and line:column).
 
     An integer past 64 bits is kept as its decimal string (:func:`parity.model.json_int`), as the config
     sources do, instead of the float orjson would make of it."""
     text = files.read_text(path, shown)
-    # The exact pattern costs several times the parse itself (a look-behind tried at every character), so
-    # it runs only where 19 digits stand in a row: found by a C-level translate and substring search.
-    if _LONG_RUN not in text.encode().translate(_DIGITS_ONLY) or _LONG_INT.search(text) is None:
+    if not holds_long_ints(text, text.encode()):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError as e:
@@ -281,6 +288,9 @@ class Instance:
     attributes: dict[str, Json]
     tags: dict[str, str]
     shown: str  # display path of the file it came from
+    # (id, name) picked from the attributes as read, where they were canonicalised as soon as read (see
+    # canonical_instance); None: picked from ``attributes`` when the resource is made
+    picked: tuple[str, str] | None = None
 
 
 def make_instance(
@@ -316,16 +326,37 @@ TYPE_ALIASES: dict[str, str] = {
 }
 
 
+# A source's canonicalisation of attributes (CollectContext.canonical_attributes): (type, attributes) -> canonical
+Canonical = Callable[[str, dict[str, Json]], dict[str, Json]]
+
+
+def canonical_instance(inst: Instance, canonical: Canonical) -> Instance:
+    """``inst`` with canonical attributes (those of the resource type it is made as), its id and name picked
+    from the attributes as read first: the resource is then the one ``canonical_resource`` makes of
+    ``to_resource``'s, made while the attributes are still in the processor's cache."""
+    t = TYPE_ALIASES.get(inst.type, inst.type)
+    picked = (pick_id(inst.attributes, inst.address), pick_name(inst.attributes, inst.tags, inst.code_name))
+    try:
+        attrs = canonical(t, inst.attributes)
+    except NestingError as e:
+        raise InputError(inst.shown, f"{inst.address}: {e}") from None
+    return Instance(inst.address, inst.type, inst.code_name, attrs, inst.tags, inst.shown, picked)
+
+
 def to_resource(inst: Instance, key: str, kind: str) -> Resource:
+    id_, name = inst.picked or (
+        pick_id(inst.attributes, inst.address),
+        pick_name(inst.attributes, inst.tags, inst.code_name),
+    )
     return Resource(
         type=TYPE_ALIASES.get(inst.type, inst.type),
-        id=pick_id(inst.attributes, inst.address),
+        id=id_,
         key=key,
         attributes=inst.attributes,
         tags=inst.tags,
         origin=f"{kind}:{inst.shown}",
         owner="terraform",
-        name=pick_name(inst.attributes, inst.tags, inst.code_name),
+        name=name,
         address=inst.address,
         location=Location(inst.shown),
     )

@@ -16,8 +16,9 @@ create-before-destroy replacement, about to be destroyed by Terraform itself).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,16 +26,20 @@ import orjson
 from parity.config import TerraformStateSource
 from parity.errors import InputError, type_word
 from parity.gcpause import paused_gc
+from parity.jsonitems import array_items, member_spans
 from parity.model import Coverage, Json, Snapshot
 from parity.redact import Redactor, redact_secret_keys_in_place
 from parity.registry import CollectContext, register_source
 from parity.sources import files
 from parity.sources.terraform.common import (
     TOO_DEEP_TO_HASH,
+    Canonical,
     Instance,
     ShapeError,
     assign_keys,
+    canonical_instance,
     format_index,
+    holds_long_ints,
     load_json,
     make_instance,
     redact_declared_secret_paths,
@@ -47,14 +52,14 @@ SUFFIXES = (".tfstate",)  # what a folder given as the path is searched for (par
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?")
 
 
-@register_source(KIND, "Terraform state files (format version 4: Terraform 0.12 and later)")
+@register_source(KIND, "Terraform state files (format version 4: Terraform 0.12 and later)", canonical_on_read=True)
 def collect_state(spec: TerraformStateSource, ctx: CollectContext) -> Sequence[Snapshot]:
     per_file: list[tuple[str, list[Instance]]] = []
     with paused_gc():
         for path, _root in files.expand(ctx.base_dir, spec.path, SUFFIXES):
             shown = files.display(path, ctx.base_dir)
             ctx.report(f"reading {shown}")
-            per_file.append((shown, read_state(load_json(path, shown), shown, ctx.redactor)))
+            per_file.append((shown, read_state_file(path, shown, ctx.redactor, ctx.canonical_attributes)))
         keys = assign_keys((shown, (i.address for i in insts)) for shown, insts in per_file)
         resources = tuple(to_resource(i, keys[(shown, i.address)], KIND) for shown, insts in per_file for i in insts)
     return [
@@ -68,6 +73,57 @@ def collect_state(spec: TerraformStateSource, ctx: CollectContext) -> Sequence[S
             coverage=Coverage(listed=tuple(shown for shown, _ in per_file)),
         )
     ]
+
+
+def read_state_file(path: Path, shown: str, redactor: Redactor, canonical: Canonical | None = None) -> list[Instance]:
+    """The managed resource instances of one state file, secrets redacted, their attributes canonical when
+    ``canonical`` is given.
+
+    A big state is not parsed whole: each item of its ``resources`` is parsed, redacted and canonicalised
+    before the next is parsed (:mod:`parity.jsonitems`), so the raw objects are walked while still in the
+    cache and their memory is reused by the next one. Any error found that way is raised by reading the
+    file whole, so a broken state gives the same message at the same place either way."""
+    split = _split(path, shown)
+    if split is not None:
+        header, items = split
+        try:
+            check_header(header, shown)
+            return _instances(items, shown, redactor, canonical)
+        except (orjson.JSONDecodeError, InputError):
+            pass  # raised below as reading the file whole raises it
+    return read_state(load_json(path, shown), shown, redactor, canonical)
+
+
+def _split(path: Path, shown: str) -> tuple[dict[str, Any], Iterator[Any]] | None:
+    """The state's top-level members but ``resources`` (left as an empty list), and the items of
+    ``resources`` one at a time; None where the file is to be parsed whole (not a plain object with one
+    ``resources`` list, an integer past 64 bits, no compiled split)."""
+    text = files.read_text(path, shown)
+    data = text.encode()
+    if holds_long_ints(text, data):
+        return None
+    del text
+    members = member_spans(data)
+    if members is None:
+        return None
+    at: list[tuple[int, int]] = []
+    for key, start, end in members:
+        try:
+            if orjson.loads(key) == "resources":  # a key may be written with escapes
+                at.append((start, end))
+        except orjson.JSONDecodeError:
+            return None
+    if len(at) != 1:
+        return None
+    start, end = at[0]
+    items = array_items(data, 2, start, end)
+    if items is None:
+        return None
+    try:
+        header = orjson.loads(data[:start] + b"[]" + data[end:])
+    except orjson.JSONDecodeError:
+        return None
+    return header, items
 
 
 def check_header(data: Json, shown: str) -> None:
@@ -101,14 +157,18 @@ def check_header(data: Json, shown: str) -> None:
         )
 
 
-def read_state(data: Json, shown: str, redactor: Redactor) -> list[Instance]:
-    """The managed resource instances of one parsed state file, secrets redacted."""
+def read_state(data: Json, shown: str, redactor: Redactor, canonical: Canonical | None = None) -> list[Instance]:
+    """The managed resource instances of one parsed state file, secrets redacted (see read_state_file)."""
     check_header(data, shown)
     resources = data.get("resources")
     if resources is None:
         return []
     if not isinstance(resources, list):
         raise InputError(shown, f'"resources" is {type_word(resources)}, expected a list')
+    return _instances(resources, shown, redactor, canonical)
+
+
+def _instances(resources: Iterable[Any], shown: str, redactor: Redactor, canonical: Canonical | None) -> list[Instance]:
     out: list[Instance] = []
     seen: set[str] = set()
     for n, res in enumerate(resources):
@@ -125,7 +185,8 @@ def read_state(data: Json, shown: str, redactor: Redactor) -> list[Instance]:
                 if where in seen:
                     raise ShapeError("the address appears twice in the file")
                 seen.add(where)
-                out.append(_instance(res, inst, where, redactor, shown))
+                got = _instance(res, inst, where, redactor, shown)
+                out.append(got if canonical is None else canonical_instance(got, canonical))
         except ShapeError as e:
             raise InputError(shown, f"resource {where}: {e}") from None
     return out
