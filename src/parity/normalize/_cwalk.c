@@ -1345,6 +1345,24 @@ same_entry(paired_t *p, PyObject *k, PyObject *x, PyObject *y, long d)
     return r;
 }
 
+/* The objects a container holds are scattered over the heap and read one after the other: asking for all
+ * of them first lets the processor fetch them in parallel instead of waiting for each in turn */
+static inline void
+prefetch_values(PyObject *dict)
+{
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(dict, &pos, &k, &v))
+        __builtin_prefetch(v);
+}
+
+static inline void
+prefetch_items(PyObject *list)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++)
+        __builtin_prefetch(PyList_GET_ITEM(list, i));
+}
+
 /* _same: 1 when a and b have the same shape and scalars (strings set aside), 0 when unsure, -1 on error */
 static int
 same(paired_t *p, PyObject *a, PyObject *b, long d)
@@ -1359,6 +1377,8 @@ same(paired_t *p, PyObject *a, PyObject *b, long d)
             return 0;
         Py_ssize_t pos = 0, pos_b = 0;
         PyObject *k, *x, *kb, *y;
+        prefetch_values(a);
+        prefetch_values(b);
         while (PyDict_Next(a, &pos, &k, &x)) {
             if (!PyUnicode_CheckExact(k))
                 return 0;
@@ -1378,6 +1398,8 @@ same(paired_t *p, PyObject *a, PyObject *b, long d)
     if (t == &PyList_Type) {
         if (d > p->max_depth || PyList_GET_SIZE(a) != PyList_GET_SIZE(b))
             return 0;
+        prefetch_items(a);
+        prefetch_items(b);
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(a); i++) {
             if (i >= PyList_GET_SIZE(b))
                 return 0;
@@ -1433,6 +1455,8 @@ same_top(paired_t *p, PyObject *a, PyObject *b, PyObject *da, PyObject *db)
 {
     if ((da == Py_None && db == Py_None) || !PyDict_CheckExact(a) || !PyDict_CheckExact(b))
         return same(p, a, b, 0);
+    prefetch_values(a);
+    prefetch_values(b);
     Py_ssize_t na = kept_size(a, da), nb = kept_size(b, db);
     if (na < 0 || nb < 0)
         return -1;
@@ -1518,6 +1542,17 @@ py_equal_parts(PyObject *self, PyObject *args)
     bd[0] = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t mark = p.nrefs;
+        if (i + 2 < n) { /* the next pairs' objects, and their hash tables, while this pair is walked */
+            __builtin_prefetch(PyList_GET_ITEM(left, i + 2));
+            __builtin_prefetch(PyList_GET_ITEM(right, i + 2));
+        }
+        if (i + 1 < n) {
+            PyObject *na = PyList_GET_ITEM(left, i + 1), *nb = PyList_GET_ITEM(right, i + 1);
+            if (PyDict_CheckExact(na) && PyDict_CheckExact(nb)) {
+                __builtin_prefetch(((PyDictObject *)na)->ma_keys);
+                __builtin_prefetch(((PyDictObject *)nb)->ma_keys);
+            }
+        }
         PyObject *a = PyList_GET_ITEM(left, i), *b = PyList_GET_ITEM(right, i);
         Py_INCREF(a);
         Py_INCREF(b);
@@ -1694,6 +1729,7 @@ strings_hold(PyObject *v, const needles_t *nd, const accounts_t *accounts, long 
     if (d > md)
         return 1; /* deeper than parity reads: the caller's walk decides */
     if (t == &PyDict_Type) {
+        prefetch_values(v);
         Py_ssize_t pos = 0;
         PyObject *k, *x;
         while (PyDict_Next(v, &pos, &k, &x)) {
@@ -1706,6 +1742,7 @@ strings_hold(PyObject *v, const needles_t *nd, const accounts_t *accounts, long 
         return 0;
     }
     if (t == &PyList_Type) {
+        prefetch_items(v);
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
             PyObject *x = PyList_GET_ITEM(v, i);
             Py_INCREF(x);
@@ -1745,6 +1782,10 @@ py_holding(PyObject *self, PyObject *args)
     }
     char *o = PyBytes_AS_STRING(out);
     for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + 2 < n) /* the next values' objects and hash tables, while this one is read (see prefetch_values) */
+            __builtin_prefetch(PyList_GET_ITEM(values, i + 2));
+        if (i + 1 < n && PyDict_CheckExact(PyList_GET_ITEM(values, i + 1)))
+            __builtin_prefetch(((PyDictObject *)PyList_GET_ITEM(values, i + 1))->ma_keys);
         PyObject *v = PyList_GET_ITEM(values, i);
         Py_INCREF(v);
         int r = strings_hold(v, &nd, &ac, 0, md);
