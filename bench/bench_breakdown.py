@@ -387,7 +387,8 @@ def equality(size: int) -> None:
     from parity.compare.equal import unsure_pairs
     from parity.compare.pairing import pair_resources
     from parity.compare.textscan import needles, values_holding
-    from parity.normalize import canonicalize
+    from parity.jsonitems import array_items
+    from parity.normalize import canonical_resource
     from parity.normalize.native import compiled
 
     print(f"7. which pairs are equal, {size:,} resources per side canonicalised from raw (CPU s, best of 3)")
@@ -398,18 +399,20 @@ def equality(size: int) -> None:
     if not (work / f"production-{size}.json").exists():
         inventories(size)  # writes the raw files too
     invs = []
-    for env in ("staging", "production"):
-        raw = orjson.loads((work / f"{env}-{size}.json").read_bytes())
+    kb = default_kb()
+    for env in ("staging", "production"):  # read as (b) reads them: each resource parsed and canonicalised in turn
+        items = array_items((work / f"{env}-{size}.json").read_bytes())
+        assert items is not None
         res = tuple(
-            Resource(type=d["type"], id=d["id"], key=d["key"], attributes=d["attributes"], name=d.get("name"))
-            for d in raw
+            canonical_resource(
+                Resource(type=d["type"], id=d["id"], key=d["key"], attributes=d["attributes"], name=d["name"]), kb
+            )
+            for d in items
         )
-        del raw
-        invs.append(Inventory(env, (canonicalize(Snapshot(env, "b", "terraform-state", "declared", WHEN, res)),)))
+        invs.append(Inventory(env, (Snapshot(env, "b", "terraform-state", "declared", WHEN, res),)))
     rules = bench_compare._rules()
     ph_l, ph_r = placeholders_for(invs[0], rules, (invs[1],)), placeholders_for(invs[1], rules, (invs[0],))
     pairs = pair_resources(list(invs[0].resources()), list(invs[1].resources()), ph_l, ph_r).pairs
-    kb = default_kb()
     vals_l = mirrors_mod._comparables([a for a, _ in pairs], kb)
     vals_r = mirrors_mod._comparables([b for _, b in pairs], kb)
 

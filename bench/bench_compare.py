@@ -405,7 +405,7 @@ def _parity(left: str, right: str, canonical_input: bool, warm: bool = False, wh
     from parity.compare import ComparisonMemo, Inventory, find_cross_env_references, mirror_report
     from parity.jsonitems import array_items
     from parity.model import Resource, Snapshot
-    from parity.normalize import CanonicalMemo, canonical_resource, canonicalize, default_kb
+    from parity.normalize import CanonicalMemo, canonical_attributes, canonicalize, default_kb
     from parity.registry import type_info
 
     # One-off loads outside the timing, as the imports are: the noise KB (tens of ms) and the type registry
@@ -427,13 +427,16 @@ def _parity(left: str, right: str, canonical_input: bool, warm: bool = False, wh
             items = array_items(Path(path).read_bytes()) if by_items else None
             if items is not None:
                 # As parity's terraform-state source reads a state (without a memo): each resource parsed by
-                # itself and canonicalised before the next is parsed (parity.jsonitems). Parse and canonical
-                # walk are one phase here, counted under build/canonicalise.
+                # itself, its attributes canonicalised before the next is parsed (parity.jsonitems), and the
+                # resource made once. Parse and canonical walk are one phase here, under build/canonicalise.
                 gc.disable()
                 res = tuple(
-                    canonical_resource(
-                        Resource(type=d["type"], id=d["id"], key=d["key"], attributes=d["attributes"], name=d["name"]),
-                        kb,
+                    Resource(
+                        type=d["type"],
+                        id=d["id"],
+                        key=d["key"],
+                        attributes=canonical_attributes(d["type"], d["attributes"], kb),
+                        name=d["name"],
                     )
                     for d in items
                 )
