@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +19,7 @@ from parity.compare.mirrors import comparable
 from parity.config import load_config
 from parity.model import Resource, Snapshot
 from parity.normalize import canonicalize, default_kb
+from parity.normalize.native import compiled
 from parity.normalize.placeholders import Placeholders, serialize_records
 from parity.pipeline import ScanMemo
 from parity.watch.runner import Watcher
@@ -178,8 +180,10 @@ def test_memo_tables_are_bounded() -> None:
     assert len(memo._tables) == 2
 
 
-def test_watch_compares_through_one_memo_across_scans(tmp_path: Path) -> None:
-    """The watcher keeps a memo per job; a scan through it reports what a scan without it reports."""
+def test_watch_compares_through_one_memo_across_scans(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The watcher keeps a memo per job (with the Python walks: see the next test); a scan through it reports
+    what a scan without it reports."""
+    monkeypatch.setenv("PARITY_PURE_PYTHON", "1")
     demo = tmp_path / "greenflash"
     shutil.copytree(EXAMPLE, demo)
     cfg = demo / "parity.yaml"
@@ -188,6 +192,7 @@ def test_watch_compares_through_one_memo_across_scans(tmp_path: Path) -> None:
     watcher = Watcher(loaded, once=True, alerts=False, log=lambda _line: None)
     assert watcher.run() == 0
     (memo,) = watcher.memos.values()  # greenflash: one job, staging with its mirror production
+    assert memo.comparison is not None and memo.canonical is not None
     assert memo.comparison.misses > 0 and memo.comparison.hits == 0  # the first scan saw everything first
     assert memo.canonical.misses > 0 and memo.canonical.hits == 0
     plain = run_scan(loaded, None, progress=False)
@@ -196,18 +201,56 @@ def test_watch_compares_through_one_memo_across_scans(tmp_path: Path) -> None:
     assert [f.id for f in again.findings] == [f.id for f in plain.findings]
 
 
-def test_a_change_between_watched_scans_is_found_through_the_memo(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pure", [False, True], ids=["compiled", "python"])
+def test_the_memos_are_kept_for_the_python_walks_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pure: bool
+) -> None:
+    """With the compiled walks, a watched scan runs as a first scan does, canonicalising as it reads (no memos,
+    nothing kept per job); with the Python walks, the memos answer for unchanged resources. Either way, in
+    this process."""
+    if not pure and compiled() is None:
+        pytest.skip("the compiled walk is not built here")
+    if pure:
+        monkeypatch.setenv("PARITY_PURE_PYTHON", "1")
+    from parity import parallel
+
+    def no_children(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a watched scan collected in child processes")
+
+    monkeypatch.setattr(parallel, "collect_in_processes", no_children)
+    monkeypatch.setenv("PARITY_JOBS", "4")
+    monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 0)  # every environment would go to a child
+    demo = tmp_path / "greenflash"
+    shutil.copytree(EXAMPLE, demo)
+    loaded = load_config(demo / "parity.yaml")
+    memo = ScanMemo()
+    first = run_scan(loaded, None, progress=False, memo=memo)
+    again = run_scan(loaded, None, progress=False, memo=memo)
+    if pure:
+        assert memo.canonical is not None and memo.canonical.misses > 0
+        assert memo.canonical.hits == memo.canonical.misses  # the second scan: every resource known
+        assert memo.comparison is not None and memo.comparison.hits > 0
+    else:
+        assert memo.canonical is None and memo.comparison is None
+    assert [f.id for f in again.findings] == [f.id for f in first.findings]
+
+
+def test_a_change_between_watched_scans_is_found_through_the_memo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Scan, change one setting in production, scan again through the same memo: the new difference is
     reported, exactly as a scan without the memo reports it."""
     demo = tmp_path / "greenflash"
     shutil.copytree(EXAMPLE, demo)
     loaded = load_config(demo / "parity.yaml")
+    monkeypatch.setenv("PARITY_PURE_PYTHON", "1")  # where the memos are kept
     memo = ScanMemo()
     first = run_scan(loaded, None, progress=False, memo=memo)
     values = demo / "config" / "production" / "values-production.yaml"
     values.write_text(values.read_text().replace('tag: "3.1.0"', 'tag: "3.1.1-hotfix"'))
     again = run_scan(loaded, None, progress=False, memo=memo)
     plain = run_scan(loaded, None, progress=False)
+    assert memo.canonical is not None and memo.comparison is not None
     assert memo.canonical.hits > 0 and memo.comparison.hits > 0
     assert [(f.id, f.changes) for f in again.findings] == [(f.id, f.changes) for f in plain.findings]
 

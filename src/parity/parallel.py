@@ -9,8 +9,8 @@ Which environments go to a child: those whose sources are all files (a live ``aw
 pools that a fork must not copy mid-flight) and whose Terraform state and plan files add up to at least
 :data:`PARALLEL_MIN_BYTES` (below that, a process and the trip back cost more than they save). At most
 ``PARITY_JOBS`` processes in all (default: the cores this process may use); ``PARITY_JOBS=1`` collects
-everything here. A long-running caller with a memo (``parity watch``) always collects here: its memo
-lives in this process.
+everything here. A long-running caller (``parity watch``: threads of its own, memos that live in this
+process) always collects here (``pipeline.collect(..., processes=False)``).
 
 A child lets Ctrl-C pass (this process answers it and stops the children), though not to what it runs
 (``kubectl kustomize``), which stops as without children. A parity error in a child is the same error as

@@ -24,6 +24,7 @@ from parity.compare import (
 from parity.config import LoadedConfig
 from parity.model import Finding, Snapshot
 from parity.normalize import CanonicalMemo, canonical_attributes, canonicalize, default_kb
+from parity.normalize.native import compiled
 from parity.permissions import analyse_permissions
 from parity.pipelines import analyse_pipelines, locate_steps
 from parity.promotion import analyse_promotion, ledger_for
@@ -47,17 +48,28 @@ def ignored_types(loaded: LoadedConfig, env: str, today: dt.date | None = None) 
     )  # fmt: skip
 
 
+def _memos_pay() -> bool:
+    # With the compiled walks, finding what a scan already saw costs what redoing it costs: hashing each raw
+    # resource costs about what the canonical walk does (and sources that canonicalise as they read, Terraform
+    # states, read faster without a memo), and new resource objects are found in the comparison memo only by
+    # serialising their values, which costs more than the paired walk: a rescan is faster without memos
+    # (docs/benchmarks.md, run L), and nothing is held between scans. With the Python walks they halve it.
+    return compiled() is None
+
+
 @dataclass
 class ScanMemo:
-    """What a long-running caller (``parity watch``, one per job) keeps from one scan for the next: canonical
-    forms and comparison digests by content, so unchanged resources are neither walked nor substituted again."""
+    """What a long-running caller (``parity watch``, one per job) keeps from one scan for the next, where it
+    pays (the Python walks, see _memos_pay): canonical forms and comparison digests by content, so unchanged
+    resources are neither walked nor substituted again. None where it does not."""
 
-    canonical: CanonicalMemo = field(default_factory=CanonicalMemo)
-    comparison: ComparisonMemo = field(default_factory=ComparisonMemo)
+    canonical: CanonicalMemo | None = field(default_factory=lambda: CanonicalMemo() if _memos_pay() else None)
+    comparison: ComparisonMemo | None = field(default_factory=lambda: ComparisonMemo() if _memos_pay() else None)
 
     def rotate(self) -> None:
         """Called before each scan: what the previous scan used is kept one more scan, the rest is dropped."""
-        self.canonical.rotate()
+        if self.canonical is not None:
+            self.canonical.rotate()
 
 
 def collect_environment(
@@ -106,10 +118,13 @@ def collect(
     progress: Progress | None = None,
     memo: CanonicalMemo | None = None,
     only_kinds: frozenset[str] | None = None,
+    *,
+    processes: bool = True,
 ) -> dict[str, Inventory]:
     """Every environment of ``envs`` collected (see :func:`collect_environment`); big ones in child processes
-    when the machine has the cores and no ``memo`` is kept (:mod:`parity.parallel`)."""
-    if memo is None:
+    when the machine has the cores, no ``memo`` is kept and ``processes`` allows it (:mod:`parity.parallel`;
+    a long-running caller with threads of its own, ``parity watch``, collects in its own process)."""
+    if memo is None and processes:
         from parity import parallel
 
         away = parallel.plan(loaded, envs, only_kinds)

@@ -86,7 +86,9 @@ def run_scan(
     with progress_display(progress) as cb:
         if memo is not None:
             memo.rotate()
-        inventories = collect(loaded, names, redactor_for(loaded), cb, memo.canonical if memo else None)
+        inventories = collect(
+            loaded, names, redactor_for(loaded), cb, memo.canonical if memo else None, processes=memo is None
+        )
         pairs = [p for p in cfg.mirror_pairs() if p[0] in names and p[1] in names]
         store = open_store(loaded)
         try:
