@@ -402,10 +402,11 @@ def _rules() -> Any:
 def _parity(left: str, right: str, canonical_input: bool, warm: bool = False, whole: bool = False) -> dict[str, Any]:
     import datetime as dtm
 
-    from parity.compare import ComparisonMemo, Inventory, find_cross_env_references, mirror_report
+    from parity.compare import Inventory, find_cross_env_references, mirror_report
     from parity.jsonitems import array_items
     from parity.model import Resource, Snapshot
-    from parity.normalize import CanonicalMemo, canonical_attributes, canonicalize, default_kb
+    from parity.normalize import canonical_attributes, canonicalize, default_kb
+    from parity.pipeline import ScanMemo
     from parity.registry import type_info
 
     # One-off loads outside the timing, as the imports are: the noise KB (tens of ms) and the type registry
@@ -414,11 +415,13 @@ def _parity(left: str, right: str, canonical_input: bool, warm: bool = False, wh
     type_info("aws_s3_bucket")
     rules = _rules()
     when = dtm.datetime(2026, 1, 1, tzinfo=dtm.UTC)
-    canon_memo = CanonicalMemo() if warm and not canonical_input else None
-    cmp_memo = ComparisonMemo() if warm else None
+    # the memos parity watch keeps: none where the walks are compiled (parity.pipeline.ScanMemo)
+    memo = ScanMemo() if warm else None
+    canon_memo = memo.canonical if memo is not None and not canonical_input else None
+    cmp_memo = memo.comparison if memo is not None else None
     times = {"parse": 0.0, "canon": 0.0}
     kb = default_kb()
-    by_items = not (canonical_input or warm or whole)
+    by_items = not (canonical_input or whole) and canon_memo is None
 
     def inventories(paths: tuple[str, str]) -> list[Inventory]:
         invs = []
@@ -669,16 +672,20 @@ def _print_row(r: dict[str, Any]) -> None:
         f" + pair/diff {s['pair_diff_seconds']:.2f} s + references {s['references_seconds']:.2f} s"
     )
     w, sw = r["parity_warm"], r["stored_warm"]
-    print("  one scan later (1% of resources changed, 0.1% newly drifted), in one process with the memos of")
-    print("  the previous scan, as `parity watch` runs it:")
+    print("  one scan later (1% of resources changed, 0.1% newly drifted), in one process after the previous scan,")
+    print("  as `parity watch` runs it (with its memos where it keeps them: the Python walks only, ScanMemo):")
     print(
         f"  (a2) parse raw {r['parse_next']['seconds']:.2f} s, stored {r['parse_canonical_next']['seconds']:.2f} s;"
         f" (b2) parity raw {w['seconds']:.2f} s (peak RSS {w['peak_rss_mb']:.0f} MB),"
         f" stored {sw['seconds']:.2f} s (peak RSS {sw['peak_rss_mb']:.0f} MB)"
     )
+    read = (
+        f"parse {w['parse_seconds']:.2f} s + build/canonicalize {w['canonicalize_seconds']:.2f} s"
+        if w["parse_seconds"] is not None
+        else f"parse and canonicalize, one resource at a time {w['canonicalize_seconds']:.2f} s"
+    )
     print(
-        f"        raw: parse {w['parse_seconds']:.2f} s + build/canonicalize {w['canonicalize_seconds']:.2f} s"
-        f" + pair/diff {w['pair_diff_seconds']:.2f} s + references {w['references_seconds']:.2f} s;"
+        f"        raw: {read} + pair/diff {w['pair_diff_seconds']:.2f} s + references {w['references_seconds']:.2f} s;"
         f" findings {w['findings']}"
     )
     d = r["deepdiff"]
