@@ -139,10 +139,11 @@ def test_a_state_is_read_item_by_item(redactor: Redactor, tmp_path: Path, monkey
     body = {"version": 4, "terraform_version": "1.5.7", "resources": resources}
     path.write_bytes(orjson.dumps(body))
 
-    def no_whole(path: Path, shown: str) -> Any:
+    def no_whole(*args: Any) -> Any:
         raise AssertionError("parsed whole")
 
     monkeypatch.setattr(mod, "load_json", no_whole)
+    monkeypatch.setattr(mod, "parse_json_text", no_whole)
     assert read_state_file(path, "s", redactor, _on_read) == []
 
 

@@ -16,7 +16,7 @@ refuses it whole). Where the compiled part is missing, or the document is not a 
 
 Why not a library: orjson has no streaming parser; ijson, the maintained streaming reader, builds each item
 with its own parser rather than orjson's (which the rest of parity uses, and the budget is measured
-against), and the scan needed here is sixty lines of C beside the other compiled loops.
+against), and the scan needed here is a short loop in C beside the other compiled loops.
 """
 
 from __future__ import annotations

@@ -85,8 +85,8 @@ def collect_environment(
     kinds = source_kinds()
     snaps: list[Snapshot] = []
     cfg = loaded.config
-    # Without a memo, a source that can canonicalises each resource as it reads it (CollectContext); the
-    # memo (parity watch) looks up raw content, so there the snapshot is canonicalised through it afterwards.
+    # Without a memo, a source registered canonical_on_read canonicalises each resource as it reads it
+    # (CollectContext); a memo looks raw content up, so through it the snapshot is canonicalised afterwards.
     on_read = None if memo is not None else functools.partial(canonical_attributes, kb=default_kb())
     for i, src in enumerate(cfg.environments[env].sources):
         if only_kinds is not None and src.kind not in only_kinds:

@@ -80,8 +80,12 @@ def load_json(path: Path, shown: str) -> Any:
 
     An integer past 64 bits is kept as its decimal string (:func:`parity.model.json_int`), as the config
     sources do, instead of the float orjson would make of it."""
-    text = files.read_text(path, shown)
-    if not holds_long_ints(text, text.encode()):
+    return parse_json_text(files.read_text(path, shown), shown)
+
+
+def parse_json_text(text: str, shown: str, data: bytes | None = None) -> Any:
+    """:func:`load_json` of the text read from ``shown`` (``data``: its UTF-8, where the caller has it)."""
+    if not holds_long_ints(text, text.encode() if data is None else data):
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError as e:

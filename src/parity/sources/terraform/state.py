@@ -42,6 +42,7 @@ from parity.sources.terraform.common import (
     holds_long_ints,
     load_json,
     make_instance,
+    parse_json_text,
     redact_declared_secret_paths,
     redact_sensitive_paths,
     to_resource,
@@ -83,26 +84,25 @@ def read_state_file(path: Path, shown: str, redactor: Redactor, canonical: Canon
     before the next is parsed (:mod:`parity.jsonitems`), so the raw objects are walked while still in the
     cache and their memory is reused by the next one. Any error found that way is raised by reading the
     file whole, so a broken state gives the same message at the same place either way."""
-    split = _split(path, shown)
-    if split is not None:
-        header, items = split
-        try:
-            check_header(header, shown)
-            return _instances(items, shown, redactor, canonical)
-        except (orjson.JSONDecodeError, InputError):
-            pass  # raised below as reading the file whole raises it
+    text = files.read_text(path, shown)
+    data = text.encode()
+    split = None if holds_long_ints(text, data) else _split(data)
+    if split is None:
+        return read_state(parse_json_text(text, shown, data), shown, redactor, canonical)
+    del text  # not held while the items are read (the file is read again only for an error)
+    header, items = split
+    try:
+        check_header(header, shown)
+        return _instances(items, shown, redactor, canonical)
+    except (orjson.JSONDecodeError, InputError):
+        pass  # raised below as reading the file whole raises it
     return read_state(load_json(path, shown), shown, redactor, canonical)
 
 
-def _split(path: Path, shown: str) -> tuple[dict[str, Any], Iterator[Any]] | None:
+def _split(data: bytes) -> tuple[dict[str, Any], Iterator[Any]] | None:
     """The state's top-level members but ``resources`` (left as an empty list), and the items of
     ``resources`` one at a time; None where the file is to be parsed whole (not a plain object with one
-    ``resources`` list, an integer past 64 bits, no compiled split)."""
-    text = files.read_text(path, shown)
-    data = text.encode()
-    if holds_long_ints(text, data):
-        return None
-    del text
+    ``resources`` list, no compiled split)."""
     members = member_spans(data)
     if members is None:
         return None
