@@ -1363,6 +1363,17 @@ prefetch_items(PyObject *list)
         __builtin_prefetch(PyList_GET_ITEM(list, i));
 }
 
+/* While item i of a list of values is walked: item i + 2's object, and item i + 1's hash table */
+static inline void
+prefetch_ahead(PyObject *list, Py_ssize_t i)
+{
+    Py_ssize_t n = PyList_GET_SIZE(list);
+    if (i + 2 < n)
+        __builtin_prefetch(PyList_GET_ITEM(list, i + 2));
+    if (i + 1 < n && PyDict_CheckExact(PyList_GET_ITEM(list, i + 1)))
+        __builtin_prefetch(((PyDictObject *)PyList_GET_ITEM(list, i + 1))->ma_keys);
+}
+
 /* _same: 1 when a and b have the same shape and scalars (strings set aside), 0 when unsure, -1 on error */
 static int
 same(paired_t *p, PyObject *a, PyObject *b, long d)
@@ -1542,17 +1553,8 @@ py_equal_parts(PyObject *self, PyObject *args)
     bd[0] = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         Py_ssize_t mark = p.nrefs;
-        if (i + 2 < n) { /* the next pairs' objects, and their hash tables, while this pair is walked */
-            __builtin_prefetch(PyList_GET_ITEM(left, i + 2));
-            __builtin_prefetch(PyList_GET_ITEM(right, i + 2));
-        }
-        if (i + 1 < n) {
-            PyObject *na = PyList_GET_ITEM(left, i + 1), *nb = PyList_GET_ITEM(right, i + 1);
-            if (PyDict_CheckExact(na) && PyDict_CheckExact(nb)) {
-                __builtin_prefetch(((PyDictObject *)na)->ma_keys);
-                __builtin_prefetch(((PyDictObject *)nb)->ma_keys);
-            }
-        }
+        prefetch_ahead(left, i); /* the next pairs, while this one is walked */
+        prefetch_ahead(right, i);
         PyObject *a = PyList_GET_ITEM(left, i), *b = PyList_GET_ITEM(right, i);
         Py_INCREF(a);
         Py_INCREF(b);
@@ -1782,10 +1784,7 @@ py_holding(PyObject *self, PyObject *args)
     }
     char *o = PyBytes_AS_STRING(out);
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (i + 2 < n) /* the next values' objects and hash tables, while this one is read (see prefetch_values) */
-            __builtin_prefetch(PyList_GET_ITEM(values, i + 2));
-        if (i + 1 < n && PyDict_CheckExact(PyList_GET_ITEM(values, i + 1)))
-            __builtin_prefetch(((PyDictObject *)PyList_GET_ITEM(values, i + 1))->ma_keys);
+        prefetch_ahead(values, i); /* the next values, while this one is read */
         PyObject *v = PyList_GET_ITEM(values, i);
         Py_INCREF(v);
         int r = strings_hold(v, &nd, &ac, 0, md);
